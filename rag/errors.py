@@ -1,0 +1,28 @@
+"""Errors the library raises; the CLI turns each into one line and a non-zero exit."""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base class: the message says what was wrong and how to fix it."""
+
+
+class IngestError(RagError):
+    """A file could not be read as a report (empty, binary, broken, no text layer …)."""
+
+    def __init__(self, path: str, reason: str):
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class IndexMismatchError(RagError):
+    """The index on disk was built with another model, dimension or chunker version."""
+
+
+class IndexNotFoundError(RagError):
+    """No index where one was expected."""
+
+
+class UnknownDocError(RagError):
+    """A report name that is not in the index."""

@@ -1,0 +1,186 @@
+"""Small frozen dataclasses that flow between the stages of the pipeline.
+
+ingest → Report → sections → Chunk → store/search → Hit → facts → Fact → answer → Answer
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Report:
+    """One ingested report.
+
+    `text` is the decoded source text (for .txt/.md) or the extracted text (html/docx/pdf);
+    every offset elsewhere in the project points into it. `body` lists the (start, end)
+    spans of `text` that are report content: web litter (breadcrumbs, 访问量, 【返回顶部】…)
+    lies outside them and is never chunked.
+    """
+
+    doc: str  # file name: the id users see and type
+    path: str
+    text: str
+    body: tuple[tuple[int, int], ...]
+    title: str
+    region: str
+    year: int | None
+    issuer: str = ""
+    date: str = ""
+    encoding: str = "utf-8"
+    sha256: str = ""  # of the source file's bytes
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a report: `text == report.text[start:end]`, under heading path `section`."""
+
+    doc: str
+    start: int
+    end: int
+    text: str
+    section: tuple[str, ...]
+    title: str
+    region: str
+    year: int | None
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk with its rank (1-based) and fused score."""
+
+    chunk: Chunk
+    rank: int
+    score: float
+
+    def to_json(self) -> dict:
+        c = self.chunk
+        return {
+            "rank": self.rank,
+            "score": round(float(self.score), 6),
+            "doc": c.doc,
+            "title": c.title,
+            "region": c.region,
+            "year": c.year,
+            "section": list(c.section),
+            "text": c.text,
+            "start": c.start,
+            "end": c.end,
+        }
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A number read out of a report sentence.
+
+    `kind` is "level" (调解率达50.6%) or "change" (调解率同比增加10%, 较上年增长148.6%).
+    `start`/`end` are the offsets of the sentence it came from in the report text.
+    """
+
+    doc: str
+    region: str
+    year: int | None
+    metric: str  # the phrase the number belongs to: 调解率, 法律援助案件, 出庭应诉率 …
+    context: str  # the field it sits in: 行政复议, 人民调解, 行政诉讼 … ("" when unknown)
+    value: float
+    unit: str  # %, 件, 人, 人次, 万元, 亿元 …
+    qualifier: str  # 以上 / 超过 / 余 / 约 / 近 / ""
+    kind: str  # "level" | "change"
+    sentence: str
+    start: int
+    end: int
+    section: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A verbatim quote of a report, with where it stands: `quote == report.text[start:end]`."""
+
+    n: int
+    doc: str
+    title: str
+    region: str
+    year: int | None
+    section: tuple[str, ...]
+    quote: str
+    start: int
+    end: int
+
+    @property
+    def memo(self) -> str:
+        """One string a user pastes into a memo: 《title》section：“quote”"""
+        path = "".join(_short_heading(h) for h in self.section)
+        return f"《{self.title}》{path}：“{self.quote}”"
+
+    def to_json(self) -> dict:
+        return {
+            "n": self.n,
+            "doc": self.doc,
+            "title": self.title,
+            "region": self.region,
+            "year": self.year,
+            "section": list(self.section),
+            "quote": self.quote,
+            "start": self.start,
+            "end": self.end,
+            "memo": self.memo,
+        }
+
+
+@dataclass(frozen=True)
+class Row:
+    """One report's figure in a comparison answer."""
+
+    region: str
+    year: int | None
+    value: float
+    unit: str
+    qualifier: str
+    kind: str
+    metric: str
+    citation: Citation
+
+    def to_json(self) -> dict:
+        return {
+            "region": self.region,
+            "year": self.year,
+            "value": self.value,
+            "unit": self.unit,
+            "qualifier": self.qualifier,
+            "kind": self.kind,
+            "metric": self.metric,
+            "citation": self.citation.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `rag ask` returns: Markdown text, its mode, citations and (for comparisons) rows."""
+
+    question: str
+    answer: str
+    mode: str  # "lookup" | "compare" | "not_found"
+    citations: tuple[Citation, ...] = ()
+    rows: tuple[Row, ...] = ()
+    related: tuple[Hit, ...] = field(default=(), compare=False)
+
+    def to_json(self) -> dict:
+        out = {
+            "question": self.question,
+            "answer": self.answer,
+            "mode": self.mode,
+            "citations": [c.to_json() for c in self.citations],
+        }
+        if self.mode == "compare":
+            out["rows"] = [r.to_json() for r in self.rows]
+        if self.related:
+            out["related"] = [h.to_json() for h in self.related]
+        return out
+
+
+def _short_heading(heading: str) -> str:
+    """'一、全区法治政府建设情况' → '一、'; '(五)向“广”延伸…' → '(五)': the numbering a memo cites."""
+    import re
+
+    m = re.match(r"^\s*([一二三四五六七八九十百]+、|[（(][一二三四五六七八九十]+[)）]|\d+[.．、]|[（(]\d+[)）]|[一二三四五六七八九十]+是)", heading)
+    return m.group(1).replace("（", "(").replace("）", ")") if m else heading
