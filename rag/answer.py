@@ -1,0 +1,358 @@
+"""Answers without an LLM: verbatim quotes with citations, cross-report comparisons, or "not found".
+
+Three modes:
+- lookup: the sentence(s) that hold the answer, quoted exactly, led by the figure when one is asked for;
+- compare: 最高/最低/哪些达到/各地分别 questions answered from the facts of every report, one cited row each;
+- not_found: nothing retrieved supports the question; the closest passages are shown as related only.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.embed import Embedder, load_embedder
+from rag.facts import extract_facts, metric_score, normalized_value, split_question_metric
+from rag.search import regions_in, search
+from rag.sections import sentence_spans
+from rag.store import Index
+from rag.types import Answer, Chunk, Citation, Fact, Hit, Row
+
+# A fact must match the asked metric at least this well to enter a comparison (metric_score in [0, 1]).
+MIN_METRIC_SCORE = 0.45
+# Share of the question's content words that the best passage must contain to count as support
+# (calibrated on the development questions, see bench/).
+MIN_SUPPORT = 0.5
+# For questions with no Chinese (cross-lingual), the dense cosine the best passage must reach.
+MIN_DENSE = 0.80
+
+_SUPERLATIVE = re.compile(r"最(高|多|大|好|快|低|少|小|差|慢)|排名|排第一|第一")
+_THRESHOLD = re.compile(r"(达到|达|超过|高于|不低于|以上|低于|不足|少于|不到)\s*(\d+(?:\.\d+)?)\s*(%|％)?")
+_ENUMERATE = re.compile(r"各(地|区|市|县|省)|分别|每个(地区|区|市|县)|各个|逐一|列出")
+_NUMBER_WANTED = re.compile(r"多少|几(个|项|件|次|人|名|家|场)?|[率比]|数量|金额|规模")
+_SUMMARY = re.compile(r"哪些|什么|如何|怎样|怎么|情况|举措|措施|做法|不足|问题|安排|计划|经验|成效")
+_GENERIC_PLACE = re.compile(r"[全各本我该辖城市社园景小片县地哪每个那这]")
+_PLACE = re.compile(r"([\u4e00-\u9fff]{1,6}?(?:自治区|新区|高区|区|市|县|省|旗))")
+_YEAR = re.compile(r"(19|20)\d{2}年?")
+_CONTENT_STOP = {"多少", "是", "的", "年", "全年", "共", "哪些", "什么", "情况", "一共", "总共", "报告", "地区", "区"}
+
+
+@dataclass(frozen=True)
+class Intent:
+    """What kind of question this is."""
+
+    kind: str  # "superlative" | "threshold" | "enumerate" | "lookup" | "summary"
+    descending: bool = True
+    threshold: float | None = None
+    threshold_op: str = ""
+
+
+def detect_intent(question: str) -> Intent:
+    """Recognise 最高/最低, 哪些…达到, 各地…分别 and plain lookups."""
+    q = question.strip()
+    m = _THRESHOLD.search(q)
+    if m and re.search(r"哪些|哪几|哪个|有几个", q):
+        op = m.group(1)
+        return Intent("threshold", threshold=float(m.group(2)), threshold_op="<=" if op in ("低于", "不足", "少于", "不到") else ">=")
+    sup = _SUPERLATIVE.search(q)
+    if sup and re.search(r"哪|谁|排名|排第一", q):
+        low = sup.group(1) in ("低", "少", "小", "差", "慢") if sup.lastindex else False
+        return Intent("superlative", descending=not low)
+    if _ENUMERATE.search(q) and _NUMBER_WANTED.search(q):
+        return Intent("enumerate")
+    if _SUMMARY.search(q) and not _NUMBER_WANTED.search(q):
+        return Intent("summary")
+    return Intent("lookup")
+
+
+def ask(
+    index: Index,
+    question: str,
+    regions: list[str] | None = None,
+    years: list[int] | None = None,
+    embedder: Embedder | None = None,
+) -> Answer:
+    """Answer `question` from the indexed reports, quoting them verbatim."""
+    question = question.strip()
+    if not question:
+        return Answer(question, "请输入问题。", "not_found")
+    missing = _unindexed_places(index, question) if not regions else []
+    if missing:
+        hits = search(index, question, k=3, years=years, embedder=embedder)
+        return _not_found(question, f"索引中没有{'、'.join(missing)}的报告", hits)
+    intent = detect_intent(question)
+    if intent.kind in ("superlative", "threshold", "enumerate"):
+        answer = _compare(index, question, intent, regions, years, embedder)
+        if answer is not None:
+            return answer
+    hits = search(index, question, k=8, regions=regions, years=years, embedder=embedder)
+    if not hits:
+        return _not_found(question, "没有检索到相关段落", [])
+    if not _supported(index, question, hits, embedder):
+        return _not_found(question, "检索到的段落都不包含问题所问的内容", hits[:3])
+    if intent.kind == "summary":
+        return _summary(index, question, hits)
+    return _lookup(index, question, hits, embedder)
+
+
+# ---------------------------------------------------------------- lookup
+
+
+def _lookup(index: Index, question: str, hits: list[Hit], embedder: Embedder | None) -> Answer:
+    sentences = [(s, e, h.chunk) for h in hits[:5] for s, e in _chunk_sentences(index, h.chunk)]
+    if _has_cjk(question):
+        words = _content_words(index, question)
+        wants_number = bool(_NUMBER_WANTED.search(question))
+        scores = [
+            _overlap(words, index.reports[c.doc].text[s:e]) + (0.3 if wants_number and _has_number(index.reports[c.doc].text[s:e]) else 0)
+            - 0.02 * rank
+            for rank, (s, e, c) in enumerate(sentences)
+        ]
+    else:  # cross-lingual: no shared words, rank the sentences by meaning
+        embedder = embedder or load_embedder(index.model)
+        texts = [index.reports[c.doc].text[s:e] for s, e, c in sentences]
+        scores = list(embedder.encode_document(texts) @ embedder.encode_query([question])[0])
+    best = int(np.argmax(scores))
+    s, e, chunk = sentences[best]
+    citation = _citation(index, 1, chunk.doc, chunk.section, s, e)
+    lead = _direct_figure(question, chunk, s, e)
+    lines = [f"**{lead}**", ""] if lead else []
+    lines.append(f"“{citation.quote}”[1]")
+    return Answer(question, _with_sources("\n".join(lines), [citation]), "lookup", (citation,), related=tuple(hits[:3]))
+
+
+def _direct_figure(question: str, chunk: Chunk, start: int, end: int) -> str:
+    """The figure a how-many question asks for, read off the quoted sentence ("644件")."""
+    if not _NUMBER_WANTED.search(question):
+        return ""
+    metric, context = split_question_metric(question)
+    piece = Chunk(chunk.doc, start, end, chunk.text[start - chunk.start : end - chunk.start], chunk.section, chunk.title, chunk.region, chunk.year)
+    facts = [f for f in extract_facts(piece) if f.kind == "level"]
+    if not facts:
+        return ""
+    best = max(facts, key=lambda f: metric_score(metric, context, f))
+    if metric_score(metric, context, best) < 0.2 and len(facts) > 1:
+        return ""
+    return _figure(best)
+
+
+# ---------------------------------------------------------------- summary
+
+
+def _summary(index: Index, question: str, hits: list[Hit]) -> Answer:
+    """The points of the best-matching section: its 一是/二是 or (一)(二) sub-headings, each quoted."""
+    top = hits[0].chunk
+    words = _content_words(index, question)
+    depth = max(range(len(top.section) + 1), key=lambda d: (_overlap(words, top.section[d - 1]) if d else 0, -d))
+    parent = top.section[:depth]
+    siblings = [c for c in index.chunks if c.doc == top.doc and c.section[:depth] == parent and len(c.section) > depth]
+    points: dict[str, tuple[int, int, tuple[str, ...]]] = {}
+    for c in siblings:
+        head = c.section[depth]
+        if head not in points:
+            at = c.text.find(head.rstrip("…"))
+            if at >= 0:
+                s = c.start + at
+                e = next((pe for ps, pe in _chunk_sentences(index, c) if ps <= s < pe), c.end)
+                points[head] = (s, e, c.section[: depth + 1])
+    if len(points) < 2:
+        return _lookup(index, question, hits, None)
+    citations = [_citation(index, n, top.doc, sec, s, e) for n, (s, e, sec) in enumerate(points.values(), start=1)]
+    path = " > ".join(parent) or top.title
+    lines = [f"{top.region}报告“{path}”一节列出 {len(citations)} 点：", ""]
+    lines += [f"{c.n}. “{c.quote}”[{c.n}]" for c in citations]
+    return Answer(question, _with_sources("\n".join(lines), citations), "lookup", tuple(citations), related=tuple(hits[:3]))
+
+
+# ---------------------------------------------------------------- compare
+
+
+def _compare(index, question, intent, regions, years, embedder) -> Answer | None:
+    metric, context = split_question_metric(question)
+    if not metric:
+        return None
+    wanted_regions = set(regions or ()) or set(regions_in(question, index.regions))
+    candidates = [
+        f for f in index.facts if (not wanted_regions or f.region in wanted_regions) and (not years or f.year in years)
+    ]
+    scored = [(metric_score(metric, context, f), f) for f in candidates]
+    scored = [(s, f) for s, f in scored if s >= MIN_METRIC_SCORE]
+    if not scored:
+        return None
+    scored = _add_dense_evidence(index, question, scored, embedder)
+    best_level: dict[str, tuple[float, Fact]] = {}
+    best_change: dict[str, tuple[float, Fact]] = {}
+    for s, f in scored:
+        table = best_level if f.kind == "level" else best_change
+        if f.doc not in table or s > table[f.doc][0]:
+            table[f.doc] = (s, f)
+    if not best_level:
+        return None
+    levels = [f for _, f in best_level.values()]
+    levels.sort(key=lambda f: (-normalized_value(f) if intent.descending else normalized_value(f), f.region))
+    citations, rows = [], []
+    for f in levels:
+        c = _citation(index, len(citations) + 1, f.doc, f.section, f.start, f.end)
+        citations.append(c)
+        rows.append(Row(f.region, f.year, f.value, f.unit, f.qualifier, f.kind, f.metric, c))
+    head = _compare_headline(question, intent, levels, metric, context)
+    lines = [head, "", "| 地区 | 年份 | 指标 | 数值 | 原文 |", "|---|---|---|---|---|"]
+    for r in rows:
+        quote = r.citation.quote.replace("|", "｜")
+        lines.append(f"| {r.region} | {r.year or ''} | {r.metric} | {_figure_row(r)} | “{quote}”[{r.citation.n}] |")
+    others = []
+    for doc, (_, f) in sorted(best_change.items(), key=lambda kv: kv[1][1].region):
+        if doc in best_level:
+            continue
+        c = _citation(index, len(citations) + 1, f.doc, f.section, f.start, f.end)
+        citations.append(c)
+        others.append(f"- {f.region}只报告了变化量：“{c.quote}”[{c.n}]（{_figure(f)}是同比变化，不是{metric}本身，未参与排名）")
+    silent = sorted({r.region for r in index.reports.values() if r.doc not in best_level and r.doc not in best_change
+                     and (not wanted_regions or r.region in wanted_regions) and (not years or r.year in years)})
+    if silent:
+        others.append(f"- 未给出该数字：{'、'.join(silent)}")
+    if others:
+        lines += ["", "其他报告："] + others
+    return Answer(question, _with_sources("\n".join(lines), citations), "compare", tuple(citations), tuple(rows))
+
+
+def _compare_headline(question: str, intent: Intent, levels: list[Fact], metric: str, context: str) -> str:
+    label = f"{context}{metric}" if context and context not in metric else metric
+    if intent.kind == "threshold":
+        op = (lambda v: v >= intent.threshold) if intent.threshold_op == ">=" else (lambda v: v <= intent.threshold)
+        hit = [f for f in levels if op(f.value)]
+        if not hit:
+            return f"没有报告的{label}{'达到' if intent.threshold_op == '>=' else '低于'}{intent.threshold:g}。"
+        return f"**{'、'.join(f.region for f in hit)}**的{label}{'达到' if intent.threshold_op == '>=' else '低于'}{_fmt(intent.threshold)}{hit[0].unit}（共 {len(hit)} 个）。"
+    if intent.kind == "enumerate":
+        return "各地" + label + "：" + "；".join(f"{f.region}{_figure(f)}" for f in levels) + "。"
+    top = levels[0]
+    ties = [f for f in levels if normalized_value(f) == normalized_value(top)]
+    word = "最高" if intent.descending else "最低"
+    if re.search(r"最(多|少)", question):
+        word = "最多" if intent.descending else "最少"
+    names = "、".join(f.region for f in ties) + ("并列" if len(ties) > 1 else "")
+    return f"**{names}{word}**：{label}{_figure(top)}（{top.year}年）[1]"
+
+
+def _add_dense_evidence(index: Index, question: str, scored, embedder):
+    """Break lexical near-ties by how close each fact's passage is to the question in meaning."""
+    if not index.chunks:
+        return scored
+    embedder = embedder or load_embedder(index.model)
+    q = embedder.encode_query([question])[0]
+    starts = {}
+    for i, c in enumerate(index.chunks):
+        starts.setdefault(c.doc, []).append((c.start, i))
+    out = []
+    for s, f in scored:
+        spans = starts.get(f.doc, [])
+        pos = bisect.bisect_right(spans, (f.start, len(index.chunks))) - 1
+        sim = float(index.vectors[spans[pos][1]] @ q) if pos >= 0 else 0.0
+        out.append((s + 0.1 * sim, f))
+    return out
+
+
+# ---------------------------------------------------------------- support and not found
+
+
+def _supported(index: Index, question: str, hits: list[Hit], embedder: Embedder | None) -> bool:
+    """Do the best passages contain what the question asks about (not just its region and year)?"""
+    if not _has_cjk(question):
+        embedder = embedder or load_embedder(index.model)
+        q = embedder.encode_query([question])[0]
+        rows = [index.chunks.index(h.chunk) for h in hits[:3]]
+        return float(np.max(index.vectors[rows] @ q)) >= MIN_DENSE
+    words = _content_words(index, question)
+    if not words:
+        return True
+    return max(_overlap(words, h.chunk.text) for h in hits[:3]) >= MIN_SUPPORT
+
+
+def _not_found(question: str, why: str, hits: list[Hit]) -> Answer:
+    lines = [f"报告中未找到“{question}”的答案（{why}）。"]
+    if hits:
+        lines += ["", "以下段落相关，但不能回答这个问题："]
+        for h in hits[:3]:
+            c = h.chunk
+            lines.append(f"- {c.region} {c.year or ''}《{c.title}》{' > '.join(c.section)}：{c.text[:80]}…")
+    return Answer(question, "\n".join(lines), "not_found", related=tuple(hits[:3]))
+
+
+def _unindexed_places(index: Index, question: str) -> list[str]:
+    """Place names in the question (朝阳区) that no indexed report is about."""
+    known = set(index.regions) | {r.title for r in index.reports.values()}
+    out = []
+    for m in _PLACE.finditer(question):
+        name = m.group(1)
+        if _GENERIC_PLACE.search(name[:-1][-1:]) or len(name) < 2 or _GENERIC_PLACE.match(name):
+            continue
+        if not any(name in k or k in name for k in known) and not any(name in r.text[:2000] for r in index.reports.values()):
+            out.append(name)
+    return out
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _content_words(index: Index, question: str) -> list[str]:
+    """Question words that must be found in a supporting passage (not the region, year or 'how many')."""
+    segmenter = index.segmenter()
+    regions = set(regions_in(question, index.regions))
+    stripped = _YEAR.sub(" ", question)
+    for r in regions:
+        stripped = stripped.replace(r, " ")
+    words = [w for w in segmenter.tokens(stripped) if w not in _CONTENT_STOP and not w.isdigit()]
+    # cut_for_search yields a word and its parts; keep the longest forms
+    return [w for w in dict.fromkeys(words) if not any(w != o and w in o for o in words)]
+
+
+def _overlap(words: list[str], text: str) -> float:
+    if not words:
+        return 0.0
+    total = sum(len(w) for w in words)
+    return sum(len(w) for w in words if w in text) / total
+
+
+def _chunk_sentences(index: Index, chunk: Chunk):
+    return sentence_spans(index.reports[chunk.doc].text, chunk.start, chunk.end)
+
+
+def _citation(index: Index, n: int, doc: str, section: tuple[str, ...], start: int, end: int) -> Citation:
+    r = index.reports[doc]
+    return Citation(n, doc, r.title, r.region, r.year, tuple(section), r.text[start:end], start, end)
+
+
+def _with_sources(body: str, citations: list[Citation]) -> str:
+    lines = [body, "", "来源："]
+    for c in citations:
+        path = " > ".join(c.section)
+        lines.append(f"[{c.n}] 《{c.title}》{(' ' + path) if path else ''}｜{c.region} {c.year or ''}年".rstrip("年") + ("年" if c.year else ""))
+    return "\n".join(lines)
+
+
+def _figure(f: Fact) -> str:
+    qualifier_before = f.qualifier in ("约", "近", "超过", "逾")
+    text = f"{_fmt(f.value)}{f.unit}"
+    if f.qualifier:
+        text = f"{f.qualifier}{text}" if qualifier_before else f"{text}{f.qualifier}"
+    return text
+
+
+def _figure_row(r: Row) -> str:
+    return _figure(Fact("", r.region, r.year, r.metric, "", r.value, r.unit, r.qualifier, r.kind, "", 0, 0))
+
+
+def _fmt(value: float) -> str:
+    return format(value, "f").rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+
+
+def _has_cjk(text: str) -> bool:
+    return bool(re.search(r"[\u4e00-\u9fff]", text))
+
+
+def _has_number(text: str) -> bool:
+    return bool(re.search(r"\d", text))

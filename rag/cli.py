@@ -1,0 +1,241 @@
+"""The `rag` command: a thin layer over the library; library errors become one line and exit status 1."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from rag.errors import RagError
+
+DEFAULT_INDEX = "index"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args) or 0
+    except RagError as err:
+        print(f"错误: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rag", description="报告问答：对政府报告提问，逐字引用原文作答")
+    sub = p.add_subparsers(metavar="COMMAND")
+    index_default = os.environ.get("RAG_INDEX", DEFAULT_INDEX)
+
+    def command(name: str, func, help: str) -> argparse.ArgumentParser:
+        c = sub.add_parser(name, help=help, description=help)
+        c.add_argument("--index", default=index_default, help=f"index folder (default: $RAG_INDEX or {DEFAULT_INDEX})")
+        c.set_defaults(func=func)
+        return c
+
+    c = command("index", _cmd_index, "index reports (files or folders): adds new and changed, skips unchanged")
+    c.add_argument("paths", nargs="+")
+    c.add_argument("--model", default=None, help="sentence-transformers model name or path (default: multilingual-e5-small)")
+    c.add_argument("--rebuild", action="store_true", help="re-embed every report (e.g. with another --model)")
+    c.add_argument("--json", action="store_true")
+
+    c = command("docs", _cmd_docs, "list indexed reports")
+    c.add_argument("--json", action="store_true")
+
+    c = command("show", _cmd_show, "print one report's metadata and text (the text offsets point into)")
+    c.add_argument("doc")
+    c.add_argument("--json", action="store_true")
+
+    c = command("remove", _cmd_remove, "remove a report from the index")
+    c.add_argument("doc")
+
+    c = command("search", _cmd_search, "search passages; QUERY '-' reads one query a line from stdin")
+    c.add_argument("query")
+    _add_search_options(c)
+    c.add_argument("-k", type=int, default=10)
+    c.add_argument("--method", choices=("hybrid", "bm25", "dense"), default="hybrid")
+
+    c = command("ask", _cmd_ask, "answer a question with cited quotes; '-' reads one question a line from stdin")
+    c.add_argument("question")
+    _add_search_options(c)
+
+    c = command("eval", _cmd_eval, "score retrieval and answers on a questions .jsonl file")
+    c.add_argument("questions")
+    c.add_argument("-k", type=int, default=5)
+    c.add_argument("--method", choices=("hybrid", "bm25", "dense"), default="hybrid")
+    c.add_argument("--no-answers", action="store_true", help="score retrieval only")
+    c.add_argument("--json", action="store_true")
+    c.add_argument("--model", default=None)
+
+    c = command("serve", _cmd_serve, "start the chat UI")
+    c.add_argument("--host", default="127.0.0.1")
+    c.add_argument("--port", type=int, default=7860)
+    c.add_argument("--auth", default=os.environ.get("RAG_AUTH"), help="user:pass (or $RAG_AUTH)")
+    c.add_argument("--allow-public", action="store_true", help="allow a non-loopback host without --auth")
+    c.add_argument("--seeds", default="seeds", help="reports to index on first run when the index is empty")
+    return p
+
+
+def _add_search_options(c: argparse.ArgumentParser) -> None:
+    c.add_argument("--region", action="append", help="only this region (repeatable)")
+    c.add_argument("--year", type=int, action="append", help="only this year (repeatable)")
+    c.add_argument("--json", action="store_true")
+    c.add_argument("--model", default=None, help="refuse if the index was built with another model")
+
+
+def _cmd_index(args) -> int:
+    from rag.store import add_reports
+
+    result = add_reports(
+        args.index,
+        args.paths,
+        model=args.model,
+        rebuild=args.rebuild,
+        progress=None if args.json else lambda msg: print(msg, file=sys.stderr),
+        show_progress=not args.json,
+    )
+    if args.json:
+        print(json.dumps(vars(result), ensure_ascii=False))
+    else:
+        for name, docs in (("新增", result.added), ("更新", result.updated), ("未变", result.unchanged)):
+            if docs:
+                print(f"{name} {len(docs)}: {', '.join(docs)}")
+        for path, reason in result.failed:
+            print(f"失败 {path}: {reason}", file=sys.stderr)
+    return 1 if result.failed else 0
+
+
+def _cmd_docs(args) -> int:
+    index = _load(args)
+    rows = [
+        {
+            "doc": r.doc,
+            "title": r.title,
+            "region": r.region,
+            "year": r.year,
+            "issuer": r.issuer,
+            "date": r.date,
+            "chunks": sum(1 for c in index.chunks if c.doc == r.doc),
+            "chars": len(r.text),
+        }
+        for r in sorted(index.reports.values(), key=lambda r: r.doc)
+    ]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    else:
+        for row in rows:
+            print(f"{row['doc']}\t{row['region']}\t{row['year']}\t{row['title']}")
+    return 0
+
+
+def _cmd_show(args) -> int:
+    index = _load(args)
+    r = index.report(args.doc)
+    if args.json:
+        out = {k: getattr(r, k) for k in ("doc", "title", "region", "year", "issuer", "date", "encoding", "sha256", "text")}
+        out["body"] = [list(s) for s in r.body]
+        print(json.dumps(out, ensure_ascii=False))
+    else:
+        print(f"《{r.title}》 {r.region} {r.year or ''}\n")
+        print(r.text)
+    return 0
+
+
+def _cmd_remove(args) -> int:
+    from rag.store import remove_report
+
+    remove_report(args.index, args.doc)
+    print(f"已删除 {args.doc}")
+    return 0
+
+
+def _cmd_search(args) -> int:
+    from rag.search import search
+
+    index = _load(args)
+    for query in _queries(args.query):
+        hits = search(index, query, k=args.k, regions=args.region, years=args.year, method=args.method)
+        if args.json:
+            print(json.dumps([h.to_json() for h in hits], ensure_ascii=False, indent=None if args.query == "-" else 1))
+        else:
+            for h in hits:
+                c = h.chunk
+                print(f"[{h.rank}] {c.region} {c.year} 《{c.title}》 {' > '.join(c.section)}  ({c.doc} {c.start}-{c.end})")
+                print(f"    {c.text}\n")
+        sys.stdout.flush()
+    return 0
+
+
+def _cmd_ask(args) -> int:
+    from rag.answer import ask
+
+    index = _load(args)
+    for question in _queries(args.question):
+        answer = ask(index, question, regions=args.region, years=args.year)
+        if args.json:
+            print(json.dumps(answer.to_json(), ensure_ascii=False, indent=None if args.question == "-" else 1))
+        else:
+            print(answer.answer)
+            if answer.citations:
+                print()
+                for c in answer.citations:
+                    print(f"[{c.n}] {c.memo}  ({c.doc} {c.start}-{c.end})")
+            print()
+        sys.stdout.flush()
+    return 0
+
+
+def _cmd_eval(args) -> int:
+    from rag.evaluate import evaluate, format_report, load_questions
+    from rag.search import search
+
+    index = _load(args)
+    ask_fn = None
+    if not args.no_answers:
+        from rag.answer import ask
+
+        def ask_fn(question):
+            return ask(index, question)
+
+    result = evaluate(
+        index,
+        load_questions(args.questions),
+        lambda q, k: search(index, q, k=k, method=args.method),
+        ask_fn=ask_fn,
+        k=args.k,
+    )
+    print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else format_report(result))
+    return 0
+
+
+def _cmd_serve(args) -> int:
+    from rag.ui import serve
+
+    return serve(args.index, host=args.host, port=args.port, auth=args.auth, allow_public=args.allow_public, seeds=args.seeds)
+
+
+def _load(args):
+    from rag.store import check_model, load_index
+
+    index = load_index(args.index)
+    check_model(index, getattr(args, "model", None))
+    return index
+
+
+def _queries(arg: str):
+    if arg != "-":
+        yield arg
+        return
+    for line in sys.stdin:
+        if line.strip():
+            yield line.strip()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Score retrieval and answers on a questions file (format: ../shared/eval/README.md)."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+from rag.store import Index
+from rag.types import Answer, Hit
+
+NOT_FOUND_MARK = "报告中未找到"
+
+
+def load_questions(path: str | Path) -> list[dict]:
+    """One JSON object a line: id, question, type, answer, must_contain, evidence."""
+    rows = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as err:
+                raise ValueError(f"{path}:{n}: not JSON ({err.msg})") from err
+    return rows
+
+
+def first_hit_rank(question: dict, hits: list[Hit]) -> int | None:
+    """1-based rank at which the evidence is covered, or None.
+
+    Every evidence item must appear in some passage up to that rank; for `compare` questions only
+    the first (decisive) item counts.
+    """
+    evidence = question.get("evidence") or []
+    if question.get("type") == "compare":
+        evidence = evidence[:1]
+    if not evidence:
+        return None
+    worst = 0
+    for item in evidence:
+        rank = next((h.rank for h in hits if h.chunk.doc == item["doc"] and item["quote"] in h.chunk.text), None)
+        if rank is None:
+            return None
+        worst = max(worst, rank)
+    return worst
+
+
+def answer_correct(question: dict, answer: Answer) -> bool:
+    """All `must_contain` strings are in the answer; unanswerable ones must be declared not found."""
+    if question.get("type") == "unanswerable":
+        return answer.mode == "not_found" and not answer.citations
+    return answer.mode != "not_found" and all(s in answer.answer for s in question.get("must_contain", []))
+
+
+def citations_valid(index: Index, answer: Answer) -> tuple[int, int]:
+    """(valid, total) cited quotes that are verbatim at their offsets in the cited report."""
+    valid = 0
+    for c in answer.citations:
+        report = index.reports.get(c.doc)
+        if report is not None and report.text[c.start : c.end] == c.quote and c.quote:
+            valid += 1
+    return valid, len(answer.citations)
+
+
+def evaluate(
+    index: Index,
+    questions: list[dict],
+    search_fn: Callable[[str, int], list[Hit]],
+    ask_fn: Callable[[str], Answer] | None = None,
+    k: int = 5,
+) -> dict:
+    """Retrieval hit@1/3/k and MRR (answerable questions), answer accuracy and citation validity."""
+    per_question = []
+    for q in questions:
+        hits = search_fn(q["question"], max(k, 10))
+        row = {"id": q["id"], "type": q["type"], "question": q["question"]}
+        if q.get("evidence"):
+            row["rank"] = first_hit_rank(q, hits)
+        if ask_fn is not None:
+            answer = ask_fn(q["question"])
+            row["correct"] = answer_correct(q, answer)
+            row["citations"] = citations_valid(index, answer)
+            row["mode"] = answer.mode
+            row["answer"] = answer.answer
+        per_question.append(row)
+    return {"k": k, "overall": _summary(per_question, k), "by_type": _by_type(per_question, k), "questions": per_question}
+
+
+def _summary(rows: list[dict], k: int) -> dict:
+    answerable = [r for r in rows if "rank" in r]
+    ranks = [r["rank"] for r in answerable]
+    out = {"questions": len(rows), "answerable": len(answerable)}
+    for cut in sorted({1, 3, k}):
+        out[f"hit@{cut}"] = sum(1 for r in ranks if r is not None and r <= cut)
+    out["mrr"] = round(sum(1 / r for r in ranks if r is not None) / len(ranks), 4) if ranks else 0.0
+    if rows and "correct" in rows[0]:
+        out["answer_accuracy"] = sum(r["correct"] for r in rows)
+        valid = sum(r["citations"][0] for r in rows)
+        total = sum(r["citations"][1] for r in rows)
+        out["citations_valid"] = valid
+        out["citations_total"] = total
+        out["citation_validity"] = round(valid / total, 4) if total else 1.0
+    return out
+
+
+def _by_type(rows: list[dict], k: int) -> dict:
+    groups = defaultdict(list)
+    for r in rows:
+        groups[r["type"]].append(r)
+    return {t: _summary(rs, k) for t, rs in sorted(groups.items())}
+
+
+def format_report(result: dict) -> str:
+    """Human-readable lines for `rag eval`."""
+    lines = []
+    for name, s in [("全部", result["overall"])] + list(result["by_type"].items()):
+        parts = [f"{name}: {s['questions']} 题"]
+        if s["answerable"]:
+            parts.append(
+                " ".join(f"{key} {s[key]}/{s['answerable']}" for key in s if key.startswith("hit@")) + f" MRR {s['mrr']}"
+            )
+        if "answer_accuracy" in s:
+            parts.append(f"答案正确 {s['answer_accuracy']}/{s['questions']}")
+            parts.append(f"引用有效 {s['citations_valid']}/{s['citations_total']}")
+        lines.append("  ".join(parts))
+    misses = [r for r in result["questions"] if ("rank" in r and (r["rank"] or 99) > result["k"]) or r.get("correct") is False]
+    for r in misses:
+        lines.append(f"  未命中 {r['id']} ({r['type']}) rank={r.get('rank')} {r['question']}")
+    return "\n".join(lines)

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Install everything the tests need into .venv (and Debian's Chromium for the browser tests), then run them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v chromium >/dev/null 2>&1; then
+    # Playwright drives Debian's Chromium; it never downloads a browser of its own.
+    if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; else sudo apt-get install -y chromium; fi
+fi
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install -q -e ".[test]"
+.venv/bin/ruff check rag tests ui.py bench
+.venv/bin/pytest "$@"
