@@ -1,0 +1,113 @@
+"""Benchmark (not a test): build time, embedding throughput, search latency, memory, size on disk.
+
+    python bench/bench.py [--corpus ../shared/corpus] [--out bench/results/bench.json]
+
+Prints figures for the seeds alone and for the seeds plus the corpus. Timings on a shared machine are
+noisy: compare ratios measured in one run, not numbers across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from rag import store  # noqa: E402
+from rag.embed import load_embedder  # noqa: E402
+from rag.evaluate import evaluate, load_questions  # noqa: E402
+from rag.search import search  # noqa: E402
+from rag.store import add_reports, load_index, searchable_text  # noqa: E402
+
+QUERIES = [
+    "镜湖区2024年受理法律援助案件多少件?",
+    "哪个区复议调解率最高?",
+    "行政机关负责人出庭应诉率",
+    "How many legal aid cases did Jinghu district accept?",
+    "12345热线转办件",
+    "优化营商环境的举措",
+    "人民调解委员会",
+    "地区生产总值增长",
+]
+
+
+def run(name: str, paths: list[Path], questions: Path | None) -> dict:
+    embedder = load_embedder(None)
+    timings = {"embed": 0.0}
+    original = embedder.encode_document
+
+    def timed_encode(texts, **kw):
+        t = time.perf_counter()
+        out = original(texts, **kw)
+        timings["embed"] += time.perf_counter() - t
+        return out
+
+    embedder.encode_document = timed_encode
+    with tempfile.TemporaryDirectory() as tmp:
+        t0 = time.perf_counter()
+        add_reports(tmp, paths)
+        total = time.perf_counter() - t0
+        embedder.encode_document = original
+        index = load_index(tmp)
+        size = sum(p.stat().st_size for p in Path(tmp).rglob("*") if p.is_file())
+        sample = [searchable_text(c) for c in index.chunks[:200]]
+        t = time.perf_counter()
+        embedder.encode_document(sample)
+        throughput = len(sample) / (time.perf_counter() - t)
+        for q in QUERIES:  # warm up
+            search(index, q)
+        latencies = []
+        for _ in range(5):
+            for q in QUERIES:
+                t = time.perf_counter()
+                search(index, q, k=10)
+                latencies.append((time.perf_counter() - t) * 1000)
+        latencies.sort()
+        result = {
+            "name": name,
+            "reports": len(index.reports),
+            "chunks": len(index.chunks),
+            "facts": len(index.facts),
+            "build_s": round(total, 2),
+            "build_embed_s": round(timings["embed"], 2),
+            "build_other_s": round(total - timings["embed"], 2),
+            "embed_chunks_per_s": round(throughput, 1),
+            "search_p50_ms": round(statistics.median(latencies), 1),
+            "search_p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
+            "index_mb": round(size / 2**20, 2),
+            "faiss": index.manifest["faiss"],
+        }
+        if questions:
+            ev = evaluate(index, load_questions(questions), lambda q, k: search(index, q, k=k), k=5)
+            result["retrieval"] = ev["overall"]
+        result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return result
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
+    ap.add_argument("--questions", default=str(ROOT.parent / "shared" / "eval" / "questions.jsonl"))
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "bench.json"))
+    ap.add_argument("--seeds-only", action="store_true")
+    args = ap.parse_args()
+    questions = Path(args.questions) if Path(args.questions).exists() else None
+    results = [run("seeds", [ROOT / "seeds"], questions)]
+    print(json.dumps(results[-1], ensure_ascii=False))
+    if not args.seeds_only and Path(args.corpus).exists():
+        results.append(run("seeds+corpus", [ROOT / "seeds", Path(args.corpus)], questions))
+        print(json.dumps(results[-1], ensure_ascii=False))
+    print(f"HNSW above {store.HNSW_ABOVE} chunks")
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

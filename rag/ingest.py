@@ -1,0 +1,501 @@
+"""Files → `Report`: the text every offset points into, its body spans (web litter left out), and its metadata.
+
+`Report.text` is, for .txt/.md, the file itself: `open(path, encoding=report.encoding).read() == report.text`
+(universal newlines, BOM dropped). For .html it is the main text, one line per block element; for .docx one line
+per paragraph and per table row (cells joined by a tab); for .pdf the text layer, pages joined by "\\n"; their
+`encoding` is that of the html source, "" for docx/pdf.
+
+`Report.body` holds one (start, end) span per content line, without surrounding blanks or the newline. Outside:
+blank lines, breadcrumbs, 访问量 / 发布日期 / 索引号 header fields, 【打印本页】-style buttons (cut off the end of
+a line they are glued to), 分享到 / 扫码浏览, footers, attachment file-name lines and runs of navigation menu.
+
+Region: the most specific administrative unit the report names itself by, without its parent's prefix
+(深圳市光明区 → 光明区, 芜湖市镜湖区 → 镜湖区; 威海高区's title says 高区 → 高区); a province by its full name
+(宁夏 → 宁夏回族自治区). Sources in order: the title, the signature (调兵山市人民政府), the opening
+(我代表光明区人民政府 / 2022年，调兵山市… / 在…第十四届人民代表大会), the file name (深圳市光明区_2021_….txt),
+the 发布机构 field. 全区 / 我市 and the like are never taken for a region.
+
+Title: the first short 报告 line before the body's first sentence; else the 名称 header field; else built from a
+`地区_年份_类型` file name; else region + year + kind. Issuer and date: the signature block (…人民政府 over
+2023年2月28日 or 二〇二三年二月二十八日); else the 发布机构 / 成文日期 fields; the issuer else the organ a title
+names (镜湖区人民政府关于…).
+
+Year: the year reported on. 政府工作报告 go by the year in their title or file name (a 2025 report reviews 2024
+but is known as 2025); other reports by the year in the title, else the opening lines, else the file name.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime
+import hashlib
+import io
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from rag.errors import IngestError
+from rag.types import Report
+
+SUPPORTED = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
+_WALK_SKIP = ("README", "MANIFEST")  # a corpus folder's own notes, not reports
+
+# --- reading files ------------------------------------------------------------------------------------------
+
+
+def find_report_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given, and the supported files under each directory (sorted; hidden, README and MANIFEST skipped)."""
+    out: list[Path] = []
+    seen: set[Path] = set()
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                (f for f in path.rglob("*") if f.is_file() and _wanted(f.relative_to(path))), key=str
+            )
+        elif path.exists():
+            found = [path]
+        else:
+            raise IngestError(str(path), "文件或文件夹不存在")
+        for f in found:
+            if f.resolve() not in seen:
+                seen.add(f.resolve())
+                out.append(f)
+    return out
+
+
+def _wanted(rel: Path) -> bool:
+    return (
+        rel.suffix.lower() in SUPPORTED
+        and not any(part.startswith((".", "~$")) for part in rel.parts)  # ~$ = Word's lock files
+        and Path(rel.name).stem.upper() not in _WALK_SKIP
+    )
+
+
+def read_report(path: str | Path) -> Report:
+    """Read one report file; raise `IngestError` with a one-line reason when it cannot be a report."""
+    path = Path(path)
+    where, suffix = str(path), path.suffix.lower()
+    if suffix not in SUPPORTED:
+        raise IngestError(where, f"不支持的文件类型“{path.suffix or '无扩展名'}”，只支持 {' '.join(SUPPORTED)}")  # fmt: skip
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise IngestError(where, "文件不存在") from None
+    except IsADirectoryError:
+        raise IngestError(where, "这是文件夹，不是文件") from None
+    except OSError as err:
+        raise IngestError(where, f"无法读取文件：{err.strerror or err}") from None
+    if not data:
+        raise IngestError(where, "文件是空的（0 字节）")
+    encoding = ""
+    if suffix in (".txt", ".md"):
+        text, encoding = decode_bytes(data, where)
+    elif suffix in (".html", ".htm"):
+        html, encoding = decode_bytes(data, where)
+        text = _html_text(html)
+    elif suffix == ".docx":
+        text = _docx_text(data, where)
+    else:
+        text = _pdf_text(data, where)
+    if not text.strip():
+        raise IngestError(where, "文件里没有文字")
+    body, litter = _mark_body(text)
+    lines = [text[s:e] for s, e in body]
+    return Report(
+        doc=path.name,
+        path=where,
+        text=text,
+        body=tuple(body),
+        encoding=encoding,
+        sha256=hashlib.sha256(data).hexdigest(),
+        **_metadata(lines, litter, path.stem),
+    )
+
+
+_MAGIC = {b"\x89PNG": "PNG 图片", b"\xff\xd8\xff": "JPEG 图片", b"GIF8": "GIF 图片", b"%PDF": "PDF 文件",
+          b"PK\x03\x04": "ZIP 压缩包（或 .docx/.xlsx）", b"\xd0\xcf\x11\xe0": "旧版 Office 文件（.doc/.xls）",
+          b"Rar!": "RAR 压缩包", b"\x1f\x8b": "gzip 压缩包"}  # fmt: skip
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")  # \t \n \x0c (page break) \r are text
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+_HAN_CHAR = re.compile(f"[{_HAN}]")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_ODD = re.compile(
+    rf"[^\x00-\x7f\xa0\xb7\xd7{_HAN}\u2000-\u206f\u2160-\u24ff\u25a0-\u25ff\u3000-\u303f\uff00-\uffef]"
+)
+
+
+def decode_bytes(data: bytes, where: str = "<bytes>") -> tuple[str, str]:
+    """(text, encoding) of a text file's bytes: UTF-8 ("utf-8-sig" with a BOM), UTF-16 with a BOM, or GB18030/GBK.
+
+    Newlines are translated as `open()` does, so `open(path, encoding=encoding).read() == text`. Raises
+    `IngestError` for `where` on binary data or an encoding it cannot recognise (Big5 and the like are guessed).
+    """
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise IngestError(where, f"不是文本文件：内容是{what}，只是扩展名为 {Path(where).suffix}")
+    if data.startswith(codecs.BOM_UTF8):
+        tries = ("utf-8-sig",)
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        tries = ("utf-16",)
+    elif b"\x00" in data:
+        raise IngestError(where, "不是文本文件：含有 NUL 字节（二进制数据）")
+    else:
+        tries = ("utf-8", "gb18030")  # gb18030 is a superset of GBK and GB2312
+    for encoding in tries:
+        try:
+            raw = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        # GB18030 decodes almost any bytes: Big5 read as GB18030 comes out as private-use and odd symbols
+        sample = raw[:100_000]
+        if encoding != "gb18030" or len(_ODD.findall(sample)) <= len(sample) / 20:
+            break
+    else:
+        raw, encoding = _guess(data, where)
+    text = raw.replace("\r\n", "\n").replace("\r", "\n")  # what open()'s universal newlines return
+    bad = len(_CONTROL.findall(text))
+    if bad > max(8, len(text) // 100):
+        raise IngestError(where, f"不是文本文件：有 {bad} 个控制字符（二进制数据）")
+    return text, encoding
+
+
+def _guess(data: bytes, where: str) -> tuple[str, str]:
+    """Last resort for Big5 and other legacy encodings; accepted only if the result reads as Chinese."""
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    text = str(best) if best is not None else ""
+    non_ascii = len(_NON_ASCII.findall(text))
+    if best is None or not non_ascii or len(_HAN_CHAR.findall(text)) < non_ascii / 2:
+        raise IngestError(where, "无法识别文字编码（不是 UTF-8 或 GBK/GB18030 文本），可能是二进制文件")
+    return text, best.encoding
+
+
+_DROP_TAGS = ["script", "style", "noscript", "template", "iframe", "svg", "canvas", "select", "button",
+              "input", "textarea", "nav", "head", "object", "embed", "audio", "video"]  # fmt: skip
+_CHROME = re.compile(r"(?:^|[\s_-])(?:nav|navbar|menu|breadcrumbs?|crumbs?|footer|share|toolbar|sidebar|copyright)"
+                     r"(?:$|[\s_-])", re.I)  # fmt: skip
+_BLOCK_TAGS = ["p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt", "dd", "table", "tr",
+               "section", "article", "main", "aside", "blockquote", "pre", "header", "footer", "figure",
+               "figcaption", "address", "hr", "center", "caption", "form", "fieldset", "body"]  # fmt: skip
+_SPACES = re.compile(r"\s+")
+_WIDE = f"{_HAN}\u3000-\u303f\uff00-\uffef"  # Chinese characters and full-width punctuation
+_WRAP = re.compile(rf"(?<=[{_WIDE}])[^\S\n]*\n\s*(?=[{_WIDE}])")
+
+
+def _html_text(html: str) -> str:
+    from bs4 import BeautifulSoup
+    from bs4.element import PreformattedString
+
+    soup = BeautifulSoup(html, "lxml")
+    for node in soup.find_all(string=lambda s: isinstance(s, PreformattedString)):  # comments, doctype, CDATA
+        node.extract()
+    for tag in soup.find_all(_DROP_TAGS):
+        tag.decompose()
+    total = len(soup.get_text())
+    for tag in soup.find_all(True):
+        if tag.decomposed:
+            continue
+        page_frame = tag.name in ("header", "footer") and tag.find_parent(["article", "main"]) is None
+        chrome = _CHROME.search(" ".join(tag.get("class") or []) + " " + str(tag.get("id") or ""))
+        # a wrapper of most of the page is never chrome, whatever its class says
+        if (page_frame or chrome) and len(tag.get_text()) < total / 2:
+            tag.decompose()
+    for node in list(soup.find_all(string=True)):
+        # source line breaks are not text line breaks; between Chinese characters they are not even spaces
+        node.replace_with(_SPACES.sub(" ", _WRAP.sub("", node)))
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    for tag in soup.find_all(_BLOCK_TAGS):
+        if tag.parent is not None:
+            tag.insert_before("\n")
+        tag.append("\n")
+    for cell in soup.find_all(["td", "th"]):
+        cell.insert_before("\t")
+    lines = (re.sub(r"[ \t]*\t[ \t]*", "\t", line).strip(" \t") for line in soup.get_text().split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _docx_text(data: bytes, where: str) -> str:
+    import docx
+    from docx.table import Table
+
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise IngestError(where, "这是旧版 Word .doc 文件，只是扩展名为 .docx；请在 Word 中另存为 .docx")
+    try:
+        lines: list[str] = []
+        for block in docx.Document(io.BytesIO(data)).iter_inner_content():
+            lines += _table_rows(block) if isinstance(block, Table) else [block.text]
+    except Exception as err:  # python-docx surfaces BadZipFile, KeyError, XML and value errors alike
+        raise IngestError(where, f"无法读取 docx（文件损坏或不完整：{type(err).__name__}）") from None
+    return "\n".join(line for line in lines if line.strip()).replace("\r", "\n")
+
+
+def _table_rows(table) -> list[str]:
+    """One line per row, cells joined by a tab; a merged cell (repeated by python-docx) is taken once."""
+    rows = []
+    for row in table.rows:
+        cells, seen = [], []
+        for cell in row.cells:
+            if any(cell._tc is tc for tc in seen):
+                continue
+            seen.append(cell._tc)
+            text = " ".join(p.text.strip() for p in cell.paragraphs if p.text.strip())
+            text = " ".join([text] + [r.replace("\t", " ") for t in cell.tables for r in _table_rows(t)])
+            if text.strip():
+                cells.append(text.strip())
+        rows.append("\t".join(cells))
+    return rows
+
+
+def _pdf_text(data: bytes, where: str) -> str:
+    from pypdf import PdfReader
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise IngestError(where, "PDF 已加密，需要密码才能读取文字")
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except IngestError:
+        raise
+    except Exception as err:  # pypdf raises PdfReadError, struct and value errors on broken files
+        raise IngestError(where, f"无法读取 PDF（文件损坏或不完整：{type(err).__name__}）") from None
+    text = _CONTROL.sub("", "\n".join(pages).replace("\r\n", "\n").replace("\r", "\n"))
+    if not re.search(r"\w", text):
+        raise IngestError(where, f"PDF 没有文字层（{len(pages)} 页，可能是扫描件或图片）；不支持 OCR，请提供带文字的 PDF、docx 或 txt")  # fmt: skip
+    return text
+
+
+# --- body and litter ----------------------------------------------------------------------------------------
+
+_WORD = re.compile(r"\w")
+_BUTTON = (r"(?:返回顶部|回到顶部|打印本稿|打印本页|打印正文|打印|我要订阅|订阅|关闭本页|关闭窗口|关闭|加入收藏|"
+           r"收藏本页|收藏|我要纠错|纠错|分享|保存|字[体号]\s*[:：]?\s*(?:大\s*中\s*小)?|大|中|小)")  # fmt: skip
+_TAIL_BUTTONS = re.compile(rf"(?:\s*[【\[［]\s*{_BUTTON}\s*[】\]］])+\s*$")
+_META_STRONG = ("索引号|发布机构|公开方式|公开范围|公开时限|成文日期|发文日期|组配分类|主题分类|体裁分类|服务对象|"
+                "发文字号|有效性|主题词|发布日期|发布时间|更新时间|更新日期|访问量|访问次数|浏览次数|浏览量|阅读次数|"
+                "阅读量|点击数|点击量|点击次数|信息来源|文章来源|责任编辑|信息分类|发文机关")  # fmt: skip
+_META_WEAK = "来源|字号|字体|作者|编辑|审核|校对|供稿|撰稿|名称|分类|标题|文号|时间|日期|关键词|摄影"
+# Each matches a whole stripped line (with no 。 in it) that a website, not the report, put there.
+_LITTER = [(limit, re.compile(pattern)) for limit, pattern in [
+    (200, r"(?:您?(?:当前|现在)的?(?:所在)?位置|您的位置|所在位置)\s*[:：]"),  # breadcrumbs
+    (200, r"首页\s*(?:[>＞»›/|]|$)|[>＞»›](?!.*[，,；])"),  # 首页 > …, and the rest of one wrapped after 首页
+    (150, rf"(?:{_META_STRONG})(?:\s*[:：/]|\s+\S|$)"),  # header-table fields
+    (40, rf"(?:{_META_WEAK})\s*[:：]"),
+    (60, rf"(?:(?:{_BUTTON}|[【\[［]\s*{_BUTTON}\s*[】\]］])[\s|｜/·]*)+$"),  # 打印本页 关闭窗口
+    (40, r"分享到|分享至|扫码浏览|扫一扫|手机扫码|微信扫一扫|扫描二维码|用手机扫描|手机阅读"),
+    (100, r"(?:上一篇|下一篇|上一条|下一条)\s*[:：]?"),
+    (30, r"(?:相关链接|相关文章|相关阅读|相关新闻|相关附件|附件下载|推荐阅读|返回首页|返回列表|返回)\s*[:：]?$"),
+    (80, r"(?:图解|一图读懂|图文解读|视频解读|文字解读|政策解读|视频)\s*(?:$|[|｜:：])"),  # links to companions
+    (10, r"下载\S{0,6}$"),  # 下载文字版 / 下载图片版
+    (200, r".*(?:ICP备|公网安备|网站标识码|版权所有|Copyright|©)"),  # site footer
+    (40, r"(?:19|20)\d\d[-/.]\d{1,2}[-/.]\d{1,2}\s+\d{1,2}:\d{2}(?::\d{2})?$"),  # a bare timestamp
+]]  # fmt: skip
+_ATTACHMENT_EXT = (".pdf", ".doc", ".docx", ".wps", ".ofd", ".xls", ".xlsx", ".et", ".zip", ".rar", ".7z", ".ppt",
+                   ".pptx", ".txt", ".jpg", ".png")  # fmt: skip
+_NAV_LINE = re.compile(r"[。，,；;：:！!？?\d０-９]")
+_NAV_WORDS = {"首页", "网站首页", "政务公开", "信息公开", "政府信息公开", "通知公告", "政策法规", "政策文件", "机构概况",
+              "机构职能", "领导成员", "领导信息", "机构设置", "高级搜索", "搜索", "登录", "注册", "无障碍", "网站地图",
+              "联系我们", "互动交流", "政民互动", "办事服务", "政务服务", "新闻中心", "新闻动态", "公众参与", "专题专栏",
+              "返回首页", "长者模式", "关怀版", "English"}  # fmt: skip
+_MENU_MIN = 6  # consecutive short link-like lines …
+_MENU_SIGNALS = 2  # … with this many menu words or "+"-style lines among them make a navigation menu
+
+
+def _is_litter(line: str, lines: list[str], i: int) -> bool:
+    """Is the stripped `line` (the i-th of `lines`) put there by a website rather than the report?"""
+    if len(line) > 200 or "。" in line:
+        return False
+    if any(len(line) <= limit and pattern.match(line) for limit, pattern in _LITTER):
+        return True
+    if len(line) <= 150 and line.lower().endswith(_ATTACHMENT_EXT) and len(line.rsplit(".", 1)[0]) >= 2:
+        return True
+    if re.fullmatch(r"(?:相关)?附件\s*[:：]", line):  # the heading of a download list, not of appended text
+        after = next((s.strip() for s in lines[i + 1 : i + 50] if s.strip()), "")
+        return after.lower().endswith(_ATTACHMENT_EXT)
+    return False
+
+
+def _mark_body(text: str) -> tuple[list[tuple[int, int]], list[str]]:
+    """(body spans, one per content line; the stripped litter lines, which may hold 发布机构 and the like)."""
+    lines = text.split("\n")
+    candidates: list[tuple[int, int, str, bool]] = []  # start, end, stripped line, is a symbol-only line
+    litter: list[str] = []
+    pos = 0
+    for i, line in enumerate(lines):
+        start, pos = pos, pos + len(line) + 1
+        stripped = line.strip()
+        if not stripped:
+            continue
+        start += len(line) - len(line.lstrip())
+        if not _WORD.search(stripped):  # "+", "——": menu expanders and rules, never content
+            candidates.append((start, start + len(stripped), stripped, True))
+            continue
+        if _is_litter(stripped, lines, i):
+            litter.append(stripped)
+            continue
+        tail = stripped[-120:]  # a bounded tail keeps this linear on a 20 MB one-line file
+        glued = _TAIL_BUTTONS.search(tail)
+        if glued:
+            stripped = stripped[: len(stripped) - len(tail) + glued.start()].rstrip()
+            if not stripped:
+                continue
+        candidates.append((start, start + len(stripped), stripped, False))
+    spans = []
+    n = 0
+    while n < len(candidates):
+        run = n
+        while run < len(candidates) and (candidates[run][3] or _is_nav(candidates[run][2])):
+            run += 1
+        signals = sum(c[3] or c[2] in _NAV_WORDS or any(w in _NAV_WORDS for w in c[2].split())
+                      for c in candidates[n:run])  # fmt: skip
+        if run - n >= _MENU_MIN and signals >= _MENU_SIGNALS:
+            litter += [c[2] for c in candidates[n:run]]
+            n = run
+            continue
+        for c in candidates[n : max(run, n + 1)]:
+            if not c[3]:
+                spans.append((c[0], c[1]))
+        n = max(run, n + 1)
+    return spans, litter
+
+
+def _is_nav(line: str) -> bool:
+    return len(line) <= 24 and not _NAV_LINE.search(line)
+
+
+# --- metadata -----------------------------------------------------------------------------------------------
+
+_SUFFIX = "特别行政区|自治区|自治州|自治县|自治旗|高新区|新区|高区|开发区|林区|地区|盟|省|市|区|县|旗"
+_UNIT = re.compile(rf"[{_HAN}]+?(?:{_SUFFIX})")
+_NOT_PLACE = {"城区", "市区", "郊区", "县区", "区县", "省市", "市县", "社区", "园区", "景区", "片区", "街区", "湾区",
+              "山区", "辖区", "新区", "地区", "林区", "开发区", "高新区", "特区"}  # fmt: skip
+_NOT_PLACE_END = ("示范区", "先行区", "试验区", "保护区", "功能区", "核心区", "集聚区", "承载区", "合作区", "城市")  # fmt: skip
+_PROVINCES = {
+    "北京": "北京市", "天津": "天津市", "上海": "上海市", "重庆": "重庆市", "河北": "河北省", "山西": "山西省",
+    "辽宁": "辽宁省", "吉林": "吉林省", "黑龙江": "黑龙江省", "江苏": "江苏省", "浙江": "浙江省", "安徽": "安徽省",
+    "福建": "福建省", "江西": "江西省", "山东": "山东省", "河南": "河南省", "湖北": "湖北省", "湖南": "湖南省",
+    "广东": "广东省", "海南": "海南省", "四川": "四川省", "贵州": "贵州省", "云南": "云南省", "陕西": "陕西省",
+    "甘肃": "甘肃省", "青海": "青海省", "台湾": "台湾省", "内蒙古": "内蒙古自治区", "广西": "广西壮族自治区",
+    "西藏": "西藏自治区", "宁夏": "宁夏回族自治区", "新疆": "新疆维吾尔自治区", "香港": "香港特别行政区",
+    "澳门": "澳门特别行政区",
+}  # fmt: skip
+_YEAR = r"(?:19|20)\d\d"
+_ORG = "人民政府|管理委员会|管委会|管委|政府"
+_TITLE_PLACE = re.compile(rf"(?:关于)?(?:{_YEAR}年度?)?([{_HAN}]{{2,20}}?)(?=人民政府|政府|管理委员会|管委会|关于|{_YEAR}|法治|工作报告)")  # fmt: skip
+_AT_CONGRESS = re.compile(rf"在([{_HAN}]{{2,20}}?)第[一二三四五六七八九十\d]+届")
+_ON_BEHALF = re.compile(rf"我代表([{_HAN}]{{2,20}}?)(?:{_ORG})")
+_OPENING = re.compile(rf"(?:^|\n){_YEAR}年度?[，,、]\s*((?:[{_HAN}]{{1,6}}?[省市])?[{_HAN}]{{1,8}}?(?:{_SUFFIX}))")  # fmt: skip
+_REPORTING = re.compile(rf"现将(?:{_YEAR}年度?)?([{_HAN}]{{2,12}}?)(?:{_YEAR}年度?)?法治政府")
+_ORG_PLACE = re.compile(rf"([{_HAN}]{{2,20}}?)(?:{_ORG})")
+_STEM = re.compile(rf"([{_HAN}]+)_({_YEAR})_([^_]+?)(?:_\d+)?")
+_SIG_ORG = re.compile(rf"[{_HAN}（）() \u3000]{{2,40}}(?:人民政府|政府|管理委员会|管委会|委员会|办公室|办公厅|局|厅)")  # fmt: skip
+_DATE = re.compile(rf"({_YEAR})\s*年\s*(\d{{1,2}})\s*月\s*(\d{{1,2}})\s*日|({_YEAR})[-/.](\d{{1,2}})[-/.](\d{{1,2}})")  # fmt: skip
+_CN_DATE = re.compile(r"([〇○零一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日")  # fmt: skip
+_META_FIELD = re.compile(r"(发布机构|成文日期|名称)\s*[:：]?\s*([^\s:：]+)")
+_WORK_REPORT = re.compile(r"政府工作报告|管委会工作报告|管理委员会工作报告")
+
+
+def _metadata(lines: list[str], litter: list[str], stem: str) -> dict:
+    """title, region, year, issuer and date from the body lines, the litter's header fields and the file name."""
+    fields: dict[str, str] = {}
+    for line in litter:
+        for key, value in _META_FIELD.findall(line):
+            fields.setdefault(key, value)
+    title = _title_line(lines)
+    head = "\n".join(lines[1:12] if title else lines[:12])[:600]
+    sig_org, sig_date = _signature(lines[-4:])
+    named = _STEM.fullmatch(stem)
+    stem_year = int(named.group(2)) if named else None
+    doc_title = title or fields.get("名称", "")
+    work = bool(_WORK_REPORT.search(doc_title or stem)) or "各位代表" in head[:300]
+
+    year = _year_in(doc_title)
+    if year is None and work:
+        review = re.search(rf"({_YEAR})年(?:以来)?(?:工作回顾|主要工作)", head)
+        year = stem_year or (int(review.group(1)) + 1 if review else None)
+    if year is None:  # the opening sentence names the year reported on: 2022年，调兵山市坚持…
+        year = _year_in(head[:300].split("。")[0]) or stem_year
+
+    places = [m.group(1) for m in (_TITLE_PLACE.match(doc_title), _AT_CONGRESS.search(doc_title)) if m]
+    places += [m.group(1) for m in [_ORG_PLACE.match(sig_org)] if m]
+    places += [m.group(1) for p in (_ON_BEHALF, _AT_CONGRESS, _OPENING, _REPORTING) for m in [p.search(head)] if m]  # fmt: skip
+    places += [named.group(1) if named else stem.split("_")[0]]
+    places += [m.group(1) for m in [_ORG_PLACE.match(fields.get("发布机构", ""))] if m]
+    region = next((p for p in map(_place, places) if p), "")
+
+    if not doc_title:
+        if named:
+            doc_title = f"{named.group(1)}{named.group(2)}年{named.group(3)}"
+        elif region and year:
+            kind = "政府工作报告" if work else "法治政府建设情况报告" if "法治政府" in head else "工作报告"
+            doc_title = f"{region}{year}年{kind}"
+        else:
+            doc_title = re.sub(r"[_\s]+", " ", stem).strip()
+    issuer = sig_org or fields.get("发布机构", "")
+    if not issuer:
+        by_title = re.match(rf"([{_HAN}]{{2,30}}?(?:人民政府|管理委员会|管委会))关于", doc_title)
+        issuer = by_title.group(1) if by_title else ""
+    date = sig_date or _date_of(fields.get("成文日期", ""))
+    return {"title": doc_title, "region": region, "year": year, "issuer": issuer, "date": date}
+
+
+def _title_line(lines: list[str]) -> str:
+    """The title: a short 报告 line before the first sentence of the body."""
+    for line in lines[:6]:
+        line = line.lstrip("#").strip()
+        if "。" in line or "，" in line or line.endswith(("：", ":")):
+            return ""
+        if 4 <= len(line) <= 80 and "报告" in line and not line.startswith(("各位代表", "现将", "现在")):
+            return line
+    return ""
+
+
+def _signature(tail: list[str]) -> tuple[str, str]:
+    """(issuer, YYYY-MM-DD) of the signature block among the last body lines."""
+    org = next((s.strip() for s in reversed(tail) if _SIG_ORG.fullmatch(s.strip()) and "报告" not in s), "")
+    date = next((d for d in map(_date_of, reversed(tail)) if d), "")
+    return org, date
+
+
+def _date_of(line: str) -> str:
+    line = line.strip()
+    m = _DATE.fullmatch(line)
+    if m:
+        y, mo, d = (int(g) for g in (m.groups()[:3] if m.group(1) else m.groups()[3:]))
+    else:
+        m = _CN_DATE.fullmatch(line)
+        if not m:
+            return ""
+        y = int("".join(str("〇一二三四五六七八九".find(c) if c not in "○零" else 0) for c in m.group(1)))
+        mo, d = _cn_number(m.group(2)), _cn_number(m.group(3))
+    try:
+        return datetime.date(y, mo, d).isoformat()
+    except ValueError:
+        return ""
+
+
+def _cn_number(s: str) -> int:
+    """一 → 1, 十二 → 12, 二十八 → 28."""
+    tens, _, ones = s.rpartition("十")
+    digit = "〇一二三四五六七八九".find
+    return (max(digit(tens), 1) * 10 if "十" in s else 0) + (digit(ones) if ones else 0)
+
+
+def _year_in(s: str) -> int | None:
+    m = re.search(rf"({_YEAR})\s*年", s)
+    return int(m.group(1)) if m else None
+
+
+def _place(name: str) -> str:
+    """The lowest administrative unit of `name` ("深圳市光明区" → "光明区"), or "" if it is not a place name."""
+    if name in _PROVINCES:
+        return _PROVINCES[name]
+    units = _UNIT.findall(name)
+    if not units or "".join(units) != name:
+        return ""
+    last = units[-1]
+    if last in _NOT_PLACE or last[0] in "全我本该各此这其两" or last.endswith(_NOT_PLACE_END):
+        return ""
+    return last

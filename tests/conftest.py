@@ -1,0 +1,53 @@
+"""Shared fixtures: the seed reports, a small Chinese report, and indexes built once per test session."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+SHARED = ROOT.parent / "shared"
+
+SMALL_REPORT = """青山区人民政府关于2024年法治政府建设情况的报告
+
+2024年，青山区坚持以习近平法治思想为指导，现将有关情况报告如下。
+一、主要举措和成效
+（一）健全矛盾纠纷多元化解机制
+全年受理法律援助案件321件，人民调解化解率达97.5%。
+（二）规范行政复议
+全年新收行政复议案件45件，调解率达33.3%，较上年提高5个百分点。
+二、存在的不足
+一是基层法治力量薄弱。二是执法规范化水平有待提高。
+
+青山区人民政府
+2025年1月20日
+"""
+
+
+@pytest.fixture(scope="session")
+def seeds_index(tmp_path_factory) -> Path:
+    """An index of the five seed reports with the default model, built once."""
+    from rag.store import add_reports
+
+    path = tmp_path_factory.mktemp("seeds-index")
+    result = add_reports(path, [SEEDS])
+    assert not result.failed and len(result.added) == 5
+    return path
+
+
+@pytest.fixture
+def small_report(tmp_path) -> Path:
+    path = tmp_path / "青山区 2024 报告.txt"
+    path.write_text(SMALL_REPORT, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def index_copy(seeds_index, tmp_path) -> Path:
+    """A private copy of the seeds index that a test may change."""
+    dest = tmp_path / "index"
+    shutil.copytree(seeds_index, dest)
+    return dest

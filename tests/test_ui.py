@@ -1,0 +1,259 @@
+"""The chat UI in a real browser: ask, cite, filter, upload, stay inert on hostile reports, and the /ask API.
+
+The app runs in a thread of this process on a free port, over a private copy of the seeds index; headless
+Chromium (the system one, never a downloaded browser) drives it. Screenshots go to tests/screenshots/.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+try:
+    from playwright.sync_api import expect
+except ImportError:  # the browser tests skip; the binding tests still run
+    expect = None
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = Path(__file__).parent / "screenshots"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ANSWER_TIMEOUT_MS = 60_000
+
+NEW_REPORT = """青山区2024年法治政府建设情况的报告
+
+2024年，青山区持续推进法治政府建设，现将有关情况报告如下。
+一、主要工作
+（一）公共法律服务
+青山区2024年共办理测试案件4321件。全年开展普法活动36场。
+"""
+HOSTILE_REPORT = """白云区2024年法治政府建设情况的报告
+
+一、主要工作
+（一）示范案件
+白云区2024年共办理示范案件789件<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">**粗体**[链接](http://example.com)。
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def ui_index(seeds_index, tmp_path_factory) -> Path:
+    """A copy of the seeds index that the upload tests may grow."""
+    dest = tmp_path_factory.mktemp("ui") / "index"
+    shutil.copytree(seeds_index, dest)
+    return dest
+
+
+@pytest.fixture(scope="session")
+def app_url(ui_index):
+    from rag.ui import build_app, launch
+
+    app = build_app(ui_index)
+    _, url, _ = launch(app, port=_free_port(), block=False)
+    yield url
+    app.close()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, app_url):
+    """A fresh browser context per test: its own Gradio session and chat."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    page.goto(app_url)
+    page.wait_for_selector("#reports table", timeout=30_000)
+    yield page
+    context.close()
+
+
+def _shot(page, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / name), full_page=True)
+
+
+def _ask(page, question: str) -> None:
+    page.fill("#question textarea", question)
+    page.click("#send")
+    _wait_for_answer(page)
+
+
+def _wait_for_answer(page) -> None:
+    page.wait_for_selector("#sources .card, #sources .not-found-block", timeout=ANSWER_TIMEOUT_MS)
+
+
+def _upload(page, *paths: Path) -> str:
+    page.set_input_files("#upload input[type=file]", [str(p) for p in paths])
+    status = page.locator("#upload-status")
+    status.locator(".upload-result").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    return status.inner_text()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "example.org"])
+def test_public_host_without_auth_is_refused(host, tmp_path, capsys):
+    from rag.ui import serve
+
+    assert serve(tmp_path / "index", host=host, port=_free_port()) == 2
+    err = capsys.readouterr().err
+    assert "--auth" in err and "拒绝" in err and "Refusing" in err
+    assert not (tmp_path / "index").exists(), "refused before touching the index"
+
+
+def test_launcher_refuses_public_host_without_auth(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("RAG_AUTH", raising=False)
+    spec = importlib.util.spec_from_file_location("ui_launcher", ROOT / "ui.py")
+    launcher = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(launcher)
+    assert launcher.main(["--host", "0.0.0.0", "--index", str(tmp_path / "index")]) == 2
+    assert "--allow-public" in capsys.readouterr().err
+
+
+def test_bad_auth_is_refused(tmp_path, capsys):
+    from rag.ui import serve
+
+    assert serve(tmp_path / "index", host="0.0.0.0", auth="no-colon") == 2
+    assert "user:pass" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_first_view_shows_title_examples_and_reports(page):
+    assert "报告问答" in page.title()
+    body = page.inner_text("body")
+    assert "报告问答" in body and "引用来源" in body
+    assert page.locator("#starters button", has_text="哪个区复议调解率最高").count() == 1
+    # header + the five seeds (the table is virtualised: count the grid's rows, not <tr>s)
+    expect(page.locator("#reports [role=grid]")).to_have_attribute("aria-rowcount", "6")
+    for seed in sorted((ROOT / "seeds").glob("*.txt")):
+        assert seed.name in page.inner_text("#reports")
+    for region in ("镜湖区", "红谷滩区", "鹿城区"):
+        assert region in page.inner_text("#reports")
+    assert "已索引 5 份报告" in page.inner_text("#index-status")
+    _shot(page, "01_first_view.png")
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_mission_question_is_answered_with_highlighted_citation(page):
+    _ask(page, "哪个区复议调解率最高？")
+    chat = page.inner_text("#chat")
+    assert "镜湖区" in chat and "50.6%" in chat
+    assert page.locator("#chat table").count() >= 1, "the comparison renders as a table"
+    marks = page.locator("#sources .card mark", has_text="50.6%")
+    assert marks.count() >= 1
+    card = page.locator("#sources .card").filter(has=page.locator("mark", has_text="50.6%")).first
+    memo = card.locator("button.copy-memo").get_attribute("data-memo")
+    assert memo.startswith("《") and "50.6%" in memo
+    assert memo in card.locator(".memo").inner_text()
+    assert "复制引用" in card.inner_text()
+    card.locator("button.copy-memo").click()  # clipboard may be refused headless; the button must not break
+    _shot(page, "02_mission_question.png")
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_starter_question_is_answered_in_one_click(page):
+    page.locator("#starters button", has_text="镜湖区2024年受理法律援助案件").click()
+    _wait_for_answer(page)
+    chat = page.inner_text("#chat")
+    assert "法律援助" in chat and "件" in chat
+    assert "镜湖区" in page.inner_text("#sources")
+    _shot(page, "03_starter_question.png")
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_region_filter_limits_sources_to_that_region(page):
+    page.click("#filter-regions input")
+    page.get_by_role("option", name="红谷滩区").click()
+    page.keyboard.press("Escape")
+    _ask(page, "行政复议工作做得怎么样？")
+    regions = page.locator("#sources .card").evaluate_all("cards => cards.map(c => c.dataset.region)")
+    assert regions and set(regions) == {"红谷滩区"}
+    _shot(page, "04_region_filter.png")
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_uploaded_report_is_searchable_at_once(page, tmp_path):
+    report = tmp_path / "青山区2024年报告.txt"
+    report.write_text(NEW_REPORT, encoding="utf-8")
+    status = _upload(page, report)
+    assert "新增 1 份" in status and report.name in status
+    assert report.name in page.inner_text("#reports")
+    _ask(page, "青山区2024年共办理测试案件多少件？")
+    assert "4321" in page.inner_text("#chat")
+    assert page.locator("#sources mark", has_text="4321件").count() >= 1
+    _shot(page, "05_upload_and_ask.png")
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_broken_files_are_listed_with_their_reason(page, tmp_path):
+    empty = tmp_path / "空白报告.txt"
+    empty.write_text("", encoding="utf-8")
+    truncated = tmp_path / "截断报告.docx"
+    truncated.write_bytes(b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 40)
+    status = _upload(page, empty, truncated)
+    assert "失败 2 个文件" in status
+    assert empty.name in status and truncated.name in status
+    _shot(page, "06_broken_upload.png")
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_hostile_report_renders_as_inert_text(page, tmp_path):
+    report = tmp_path / "白云区2024年报告.txt"
+    report.write_text(HOSTILE_REPORT, encoding="utf-8")
+    assert "新增 1 份" in _upload(page, report)
+    _ask(page, "白云区2024年共办理示范案件多少件？")
+    page.wait_for_timeout(500)  # give any injected handler a chance to run
+    assert page.evaluate("window.__pwned") is None
+    assert "<script>window.__pwned=1</script>" in page.inner_text("#sources")
+    assert "**粗体**" in page.inner_text("#sources")
+    chat = page.inner_text("#chat")
+    assert "<script>window.__pwned=1</script>" in chat and "**粗体**" in chat
+    assert page.locator("#chat script, #chat img[src='x'], #sources script, #sources img").count() == 0
+    _shot(page, "07_hostile_report_inert.png")
+
+
+@pytest.mark.slow
+def test_api_ask_returns_the_same_object_as_rag_ask_json(app_url, ui_index):
+    from gradio_client import Client
+
+    from rag.answer import ask
+    from rag.store import load_index
+
+    question = "哪个区复议调解率最高？"
+    got = Client(app_url, verbose=False).predict(question, [], [], api_name="/ask")
+    want = ask(load_index(ui_index), question).to_json()
+    assert got["mode"] == want["mode"] == "compare"
+    assert got["answer"] == want["answer"]
+    assert got["citations"] == want["citations"]
+    assert got == want
