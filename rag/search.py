@@ -8,6 +8,7 @@ from collections.abc import Iterable
 import faiss
 import numpy as np
 
+from rag.crosslingual import chinese_terms, has_cjk, pinyin_spellings, spelled_in
 from rag.embed import Embedder, load_embedder
 from rag.store import Index
 from rag.types import Hit
@@ -61,8 +62,12 @@ def search(
 
 
 def regions_in(text: str, regions: Iterable[str]) -> list[str]:
-    """Indexed region names that `text` mentions as a place (高区 in 威海高区, not in 提高区域)."""
+    """Indexed region names that `text` mentions as a place (高区 in 威海高区, not in 提高区域).
+
+    English questions name places in pinyin: "Jinghu district" mentions 镜湖区.
+    """
     found = []
+    latin_words = re.findall(r"[a-z]+", text.lower())
     for region in sorted(regions, key=len, reverse=True):
         for m in re.finditer(re.escape(region), text):
             before = text[m.start() - 1] if m.start() else ""
@@ -71,6 +76,8 @@ def regions_in(text: str, regions: Iterable[str]) -> list[str]:
                 if not any(region in longer for longer in found):
                     found.append(region)
                 break
+        if latin_words and region not in found and spelled_in(latin_words, pinyin_spellings(region)):
+            found.append(region)
     return found
 
 
@@ -84,6 +91,9 @@ def _allowed(index: Index, regions: set[str], years: set[int]) -> np.ndarray:
 
 
 def _bm25_ranking(index: Index, query: str, allowed: np.ndarray) -> np.ndarray:
+    if not has_cjk(query):  # an English question shares no words with the reports: look its terms up
+        terms = chinese_terms(query, index.word_counts, index.regions)
+        query = " ".join(w for t in terms for w in t.chinese) + " " + query
     tokens = index.segmenter().tokens(query)
     if not tokens:
         return np.array([], dtype=np.int64)

@@ -12,10 +12,12 @@ moment leaves the previous index serving. Adding reports re-embeds only new or c
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -63,6 +65,11 @@ class Index:
 
     def segmenter(self) -> Segmenter:
         return segmenter_for(self.regions)
+
+    @functools.cached_property
+    def word_counts(self) -> dict[str, int]:
+        """In how many chunks each word occurs: the reports' own words for an English question's terms."""
+        return dict(Counter(w for tokens in self.tokens for w in set(tokens)))
 
     def report(self, doc: str) -> Report:
         if doc not in self.reports:
