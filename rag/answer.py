@@ -11,14 +11,15 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 
 import numpy as np
 
 from rag.crosslingual import chinese_terms, has_cjk
 from rag.embed import Embedder, load_embedder
-from rag.facts import extract_facts, metric_score, normalized_value, split_question_metric
+from rag.facts import base_unit, extract_facts, metric_score, normalized_value, split_question_metric
 from rag.search import regions_in, search
-from rag.sections import sentence_spans
+from rag.sections import heading_of, sentence_spans
 from rag.store import Index, searchable_text
 from rag.types import Answer, Chunk, Citation, Fact, Hit, Row
 
@@ -34,6 +35,7 @@ _ENUMERATE = re.compile(r"各(地|区|市|县|省)|分别|每个(地区|区|市|
 _NUMBER_WANTED = re.compile(
     r"多少|几(个|项|件|次|人|名|家|场)?|[率比]|数量|金额|规模|\bhow (many|much)\b|\b(rate|percentage|share|number)\b", re.I
 )
+_ASKED_UNIT = re.compile(r"(?:多少|几)(人次|户次|件次|场次|个|件|项|次|人|名|家|场|笔|户|所|座|条|份|起|期|批|天|元)")
 _RATE_WANTED = re.compile(r"率|比例|百分|\b(rate|percent|percentage|share|proportion|ratio)\b", re.I)
 _SUMMARY = re.compile(r"哪些|什么|如何|怎样|怎么|情况|举措|措施|做法|不足|问题|安排|计划|经验|成效")
 _GENERIC_PLACE = re.compile(r"[全各本我该辖城市社园景小片县地哪每个那这]")
@@ -107,9 +109,11 @@ def _lookup(index: Index, question: str, hits: list[Hit]) -> Answer:
     sentences = [(s, e, h.chunk) for h in hits[:5] for s, e in _chunk_sentences(index, h.chunk)]
     terms = _terms(index, question)
     wants_number = bool(_NUMBER_WANTED.search(question))
+    core = _question_core(index, question)
     scores = [
         _overlap(terms, index.reports[c.doc].text[s:e])
         + (0.3 if wants_number and _has_number(index.reports[c.doc].text[s:e]) else 0)
+        + _phrase_bonus(core, index.reports[c.doc].text[s:e])
         - 0.02 * rank
         for rank, (s, e, c) in enumerate(sentences)
     ]
@@ -133,6 +137,8 @@ def _direct_figure(index: Index, question: str, chunk: Chunk, start: int, end: i
     if not has_cjk(question):  # English: the figure whose phrase holds the most of the question's terms
         terms, rate = _terms(index, question), bool(_RATE_WANTED.search(question))
         return _figure(max(facts, key=lambda f: ((f.unit == "%") == rate, _overlap(terms, f.context + f.metric))))
+    asked = _ASKED_UNIT.search(question)  # 多少笔 asks for 21笔, not the 1.135亿元 beside it
+    facts = [f for f in facts if asked and base_unit(f.unit) == asked.group(1)] or facts
     metric, context = split_question_metric(question)
     best = max(facts, key=lambda f: metric_score(metric, context, f))
     if metric_score(metric, context, best) < 0.2 and len(facts) > 1:
@@ -149,16 +155,18 @@ def _summary(index: Index, question: str, hits: list[Hit]) -> Answer:
     terms = _terms(index, question)
     depth = max(range(len(top.section) + 1), key=lambda d: (_overlap(terms, top.section[d - 1]) if d else 0, -d))
     parent = top.section[:depth]
-    siblings = [c for c in index.chunks if c.doc == top.doc and c.section[:depth] == parent and len(c.section) > depth]
-    points: dict[str, tuple[int, int, tuple[str, ...]]] = {}
-    for c in siblings:
-        head = c.section[depth]
-        if head not in points:
-            at = c.text.find(head.rstrip("…"))
-            if at >= 0:
-                s = c.start + at
-                e = next((pe for ps, pe in _chunk_sentences(index, c) if ps <= s < pe), c.end)
-                points[head] = (s, e, c.section[: depth + 1])
+    text = index.reports[top.doc].text
+    # Points are read off the sentences, not the chunk labels: a short 一是 merged into its sibling's chunk counts.
+    found: dict[int, tuple[int, int, int, tuple[str, ...]]] = {}
+    for c in index.chunks:
+        if c.doc != top.doc or c.section[:depth] != parent:
+            continue
+        for s, e in _chunk_sentences(index, c):
+            heading = heading_of(text[s:e])
+            if heading and heading[1] not in parent:
+                found.setdefault(s, (heading[0], s, e, parent + (heading[1],)))
+    top_rank = min((rank for rank, *_ in found.values()), default=0)
+    points = {s: (s, e, sec) for s, (rank, _, e, sec) in sorted(found.items()) if rank == top_rank}
     if len(points) < 2:
         return _lookup(index, question, hits)
     citations = [_citation(index, n, top.doc, sec, s, e) for n, (s, e, sec) in enumerate(points.values(), start=1)]
@@ -283,11 +291,12 @@ def _unindexed_places(index: Index, question: str) -> list[str]:
     """Place names in the question (朝阳区) that no indexed report is about."""
     known = set(index.regions) | {r.title for r in index.reports.values()}
     out = []
-    for m in _PLACE.finditer(question):
+    for m in _PLACE.finditer(_YEAR.sub(" ", question)):  # not 年来区 in "2021年来区访"
         name = m.group(1)
         if _GENERIC_PLACE.search(name[:-1][-1:]) or len(name) < 2 or _GENERIC_PLACE.match(name):
             continue
-        if not any(name in k or k in name for k in known) and not any(name in r.text[:2000] for r in index.reports.values()):
+        # A name the reports use is no unknown place: 来区 of 来区访, 北京市 in a report on 朝阳区.
+        if not any(name in k or k in name for k in known) and not any(name in r.text for r in index.reports.values()):
             out.append(name)
     return out
 
@@ -305,6 +314,22 @@ def _content_words(index: Index, question: str) -> list[str]:
     words = [w for w in segmenter.tokens(stripped) if w not in _CONTENT_STOP and not w.isdigit()]
     # cut_for_search yields a word and its parts; keep the longest forms
     return [w for w in dict.fromkeys(words) if not any(w != o and w in o for o in words)]
+
+
+def _question_core(index: Index, question: str) -> str:
+    """The question without its region, year and question words: what a sentence should say verbatim."""
+    core = _YEAR.sub(" ", question)
+    for region in regions_in(question, index.regions):
+        core = core.replace(region, " ")
+    return re.sub(r"多少|几|是|吗|哪些|什么|[?？!！,，。、\s]", " ", core)
+
+
+def _phrase_bonus(core: str, sentence: str) -> float:
+    """Up to 0.2 for saying a long stretch of the question verbatim: 开展法治宣传活动 beats 宣传活动."""
+    if not has_cjk(core):
+        return 0.0
+    longest = max((SequenceMatcher(None, part, sentence).find_longest_match().size for part in core.split()), default=0)
+    return 0.2 * min(longest, 10) / 10 if longest >= 3 else 0.0
 
 
 def _terms(index: Index, question: str) -> list[tuple[tuple[str, ...], float]]:

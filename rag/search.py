@@ -10,6 +10,7 @@ import numpy as np
 
 from rag.crosslingual import chinese_terms, has_cjk, pinyin_spellings, spelled_in
 from rag.embed import Embedder, load_embedder
+from rag.segment import is_word
 from rag.store import Index
 from rag.types import Hit
 
@@ -70,15 +71,21 @@ def regions_in(text: str, regions: Iterable[str]) -> list[str]:
     latin_words = re.findall(r"[a-z]+", text.lower())
     for region in sorted(regions, key=len, reverse=True):
         for m in re.finditer(re.escape(region), text):
-            before = text[m.start() - 1] if m.start() else ""
-            # Two-character names hide inside ordinary words; accept them only at a word edge.
-            if len(region) > 2 or not _CJK.match(before) or before in "市省县州":
+            if len(region) > 2 or _at_word_edge(text, m.start(), m.end()):
                 if not any(region in longer for longer in found):
                     found.append(region)
                 break
         if latin_words and region not in found and spelled_in(latin_words, pinyin_spellings(region)):
             found.append(region)
     return found
+
+
+def _at_word_edge(text: str, start: int, end: int) -> bool:
+    """Whether a two-character name stands as a word: 高区 in 威海高区, not in 提高区域 or 提高区级."""
+    before, after = text[start - 1 : start], text[end : end + 1]
+    if not _CJK.match(before) or before in "市省县州":
+        return True
+    return not is_word(before + text[start]) and not is_word(text[end - 1] + after)
 
 
 def _allowed(index: Index, regions: set[str], years: set[int]) -> np.ndarray:

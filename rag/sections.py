@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from rag.types import Chunk, Report
 
-CHUNKER_VERSION = "sections-2"
+CHUNKER_VERSION = "sections-3"
 MAX_CHARS = 360  # chunk size: see bench/ for the sizes tried on the evaluation
 MIN_CHARS = 80  # sections shorter than this join their neighbour under the common parent
 
@@ -28,7 +28,8 @@ _LINE_HEADINGS = [
 _INLINE_RANK = 5
 # 一是 / 二是 … at a line start or right after a sentence end; run-on headings are allowed.
 _INLINE = re.compile(rf"(?:(?<=^)|(?<=[。；;！？]))\s*([{_CN}]{{1,3}}是)")
-_SENTENCE_END = re.compile(r"[。！？；;!?]+[”’」』）)]*")
+# A colon before an inline point ("主要表现在:一是…") ends a sentence too, so that 一是 opens its own.
+_SENTENCE_END = re.compile(rf"[。！？；;!?]+[”’」』）)]*|[：:](?=\s*[{_CN}]{{1,3}}是)")
 _HEADING_STOP = re.compile(r"[。；;：:！？]")
 _HEADING_COMMA = re.compile(r"[，,、]")
 _MAX_HEADING = 30

@@ -53,3 +53,9 @@ class Segmenter:
 def segmenter_for(extra_words: tuple[str, ...]) -> Segmenter:
     """A cached Segmenter per set of region names (building one loads jieba's dictionary)."""
     return Segmenter(extra_words)
+
+
+def is_word(text: str) -> bool:
+    """Whether `text` is a word of jieba's general dictionary (提高, 区域; not 海高)."""
+    jieba.dt.check_initialized()
+    return jieba.dt.FREQ.get(text, 0) > 0

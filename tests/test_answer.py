@@ -1,0 +1,307 @@
+"""Answers over the seed reports and a few tiny reports: lookups, comparisons, summaries and "not found".
+
+Every answer that cites is checked against the offset contract: `quote == report.text[start:end]`.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.answer import ask, detect_intent
+from rag.store import add_reports, load_index
+
+pytestmark = pytest.mark.slow
+
+# Four tiny reports: two regions tie on both figures, one gives only a year-on-year change of the rate,
+# one gives neither figure.
+TINY = {
+    "青山区.txt": ("青山区", 2024, "全年新收行政复议案件40件，调解率达40%。\n全年受理法律援助案件120件。"),
+    "东湖区.txt": ("东湖区", 2024, "全年新收行政复议案件25件，调解率达40%。\n全年受理法律援助案件120件。"),
+    "西山县.txt": (
+        "西山县",
+        2023,
+        "全年新收行政复议案件12件，调解率同比提高8%。\n全年受理法律援助案件95件。",
+    ),
+    "南岭市.txt": ("南岭市", 2023, "全年组织普法宣传活动30场，群众满意度不断提升。"),
+}
+
+
+@pytest.fixture(scope="module")
+def seeds(seeds_index):
+    return load_index(seeds_index)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("tiny-reports")
+    for name, (region, year, body) in TINY.items():
+        (folder / name).write_text(
+            f"{region}人民政府关于{year}年法治政府建设情况的报告\n\n"
+            f"{year}年，{region}坚持依法行政，现将有关情况报告如下。\n一、主要举措和成效\n{body}\n",
+            encoding="utf-8",
+        )
+    path = tmp_path_factory.mktemp("tiny-index")
+    add_reports(path, [folder])
+    return load_index(path)
+
+
+def assert_verbatim(index, answer):
+    for c in answer.citations:
+        assert c.quote and index.reports[c.doc].text[c.start : c.end] == c.quote
+
+
+# ---------------------------------------------------------------- intent
+
+
+@pytest.mark.parametrize(
+    "question, descending",
+    [
+        ("哪个区复议调解率最高", True),
+        ("法律援助案件最多的是哪个区?", True),
+        ("出庭应诉率排名第一的是哪个区?", True),
+        ("哪个地区人民调解员最少?", False),
+        ("谁的出庭应诉率最低?", False),
+    ],
+)
+def test_superlative_questions(question, descending):
+    intent = detect_intent(question)
+    assert (intent.kind, intent.descending) == ("superlative", descending)
+
+
+@pytest.mark.parametrize(
+    "question, threshold, op",
+    [
+        ("哪些地区报备率达到100%?", 100, ">="),
+        ("哪几个区出庭应诉率达100%?", 100, ">="),
+        ("哪些地区复议调解率超过40%?", 40, ">="),
+        ("有几个地区化解率不低于98%?", 98, ">="),
+        ("哪些地区败诉率低于10%?", 10, "<="),
+    ],
+)
+def test_threshold_questions(question, threshold, op):
+    intent = detect_intent(question)
+    assert (intent.kind, intent.threshold, intent.threshold_op) == ("threshold", threshold, op)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "各地法律援助案件分别是多少?",
+        "各区受理行政复议案件多少件?",
+        "五个地区的出庭应诉率分别为多少?",
+        "每个地区的人民调解员有多少名?",
+    ],
+)
+def test_enumerate_questions(question):
+    assert detect_intent(question).kind == "enumerate"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "调兵山市法治政府建设存在哪些问题?",
+        "镜湖区如何规范行政决策?",
+        "高区下一年有什么工作安排?",
+        "鹿城区采取了哪些措施优化营商环境?",
+    ],
+)
+def test_summary_questions(question):
+    assert detect_intent(question).kind == "summary"
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "镜湖区行政复议调解率是多少?",
+        "红谷滩区有多少名人民调解员?",
+        "调兵山市直播庭审多少场?",
+        "调兵山市法院裁判文书上网率",
+    ],
+)
+def test_lookup_questions(question):
+    assert detect_intent(question).kind == "lookup"
+
+
+# ---------------------------------------------------------------- lookup
+
+
+@pytest.mark.parametrize(
+    "question, figure, region",
+    [
+        ("红谷滩区有多少名人民调解员?", "934人", "红谷滩区"),
+        ("高区有多少名人民调解员?", "381名", "高区"),
+        ("调兵山市直播庭审多少场?", "863场", "调兵山市"),
+        ("鹿城区人民调解组织成功调处纠纷多少件?", "10555件", "鹿城区"),
+        ("镜湖区行政复议调解率是多少?", "50.6%", "镜湖区"),
+    ],
+)
+def test_lookup_leads_with_the_figure_and_quotes_the_report(seeds, question, figure, region):
+    answer = ask(seeds, question)
+    assert answer.mode == "lookup"
+    assert answer.answer.startswith(f"**{figure}**")
+    [citation] = answer.citations
+    assert citation.region == region and figure in citation.quote
+    assert_verbatim(seeds, answer)
+    assert citation.memo.startswith(f"《{citation.title}》") and citation.memo.endswith(
+        f"：“{citation.quote}”"
+    )
+
+
+def test_region_filter_answers_from_that_report(seeds):
+    answer = ask(seeds, "人民调解员有多少名?", regions=["高区"])
+    assert answer.answer.startswith("**381名**")
+    assert {c.region for c in answer.citations} == {"高区"}
+
+
+def test_lookup_leads_with_the_count_the_question_asks_for(seeds):
+    answer = ask(seeds, "镜湖区2024年办理知识产权质押融资贷款多少笔?")
+    assert answer.answer.startswith("**21笔**")
+
+
+def test_lookup_quotes_the_sentence_that_has_the_whole_phrase(seeds):
+    answer = ask(seeds, "红谷滩区开展法治宣传活动多少场?")
+    assert "法治宣传活动110余场" in answer.citations[0].quote
+
+
+def test_report_wording_that_ends_in_qu_is_not_taken_for_a_place(seeds):
+    answer = ask(seeds, "高区2021年来区访多少人次?")
+    assert answer.mode == "lookup" and "213646" in answer.answer
+
+
+# ---------------------------------------------------------------- summary
+
+
+def test_summary_quotes_each_point_of_the_section(seeds):
+    answer = ask(seeds, "调兵山市法治政府建设存在哪些问题?")
+    assert answer.mode == "lookup" and len(answer.citations) == 6
+    assert "列出 6 点" in answer.answer
+    assert [c.quote[:3] for c in answer.citations] == ["(一)", "(二)", "(三)", "(四)", "(五)", "(六)"]
+    assert all(c.section[0] == "二、推进法治政府建设过程中存在的问题" for c in answer.citations)
+    assert_verbatim(seeds, answer)
+
+
+def test_summary_lists_every_point_of_a_one_line_section(seeds):
+    answer = ask(seeds, "镜湖区法治政府建设存在哪些不足?")
+    assert "法治意识和依法行政能力有待提高" in answer.answer
+
+
+# ---------------------------------------------------------------- compare
+
+
+def test_mission_question_names_jinghu_and_explains_lucheng(seeds):
+    answer = ask(seeds, "哪个区复议调解率最高")
+    assert answer.mode == "compare"
+    assert answer.answer.startswith("**镜湖区最高**") and "50.6%" in answer.answer
+    assert (answer.rows[0].region, answer.rows[0].value, answer.rows[0].unit) == ("镜湖区", 50.6, "%")
+    assert answer.rows[0].citation.quote in answer.answer
+    assert "鹿城区" not in {r.region for r in answer.rows}, "a year-on-year change is not ranked"
+    lucheng = next(line for line in answer.answer.splitlines() if line.startswith("- 鹿城区"))
+    assert "变化量" in lucheng and "同比" in lucheng
+    assert "未给出该数字" in answer.answer
+    assert_verbatim(seeds, answer)
+
+
+def test_threshold_names_every_region_that_reaches_it(seeds):
+    answer = ask(seeds, "哪几个区报备率达到100%?")
+    assert answer.mode == "compare" and answer.answer.startswith("**镜湖区**")
+    assert "共 1 个" in answer.answer
+    assert_verbatim(seeds, answer)
+
+
+def test_enumerate_gives_one_cited_row_per_report(seeds):
+    answer = ask(seeds, "各地受理行政复议案件分别是多少?")
+    assert answer.mode == "compare"
+    rows = {r.region: r for r in answer.rows}
+    assert set(rows) == {"鹿城区", "红谷滩区", "调兵山市", "高区", "镜湖区"}
+    assert {rows[r].value for r in ("鹿城区", "镜湖区", "红谷滩区", "调兵山市")} == {341, 120, 92, 18}
+    assert [r.citation.n for r in answer.rows] == [1, 2, 3, 4, 5]
+    assert_verbatim(seeds, answer)
+
+
+def test_equal_figures_are_reported_as_a_tie(tiny):
+    answer = ask(tiny, "哪个地区法律援助案件最多?")
+    assert answer.answer.startswith("**东湖区、青山区并列最多**")
+    assert [(r.region, r.value) for r in answer.rows] == [("东湖区", 120), ("青山区", 120), ("西山县", 95)]
+    assert "未给出该数字：南岭市" in answer.answer
+    assert_verbatim(tiny, answer)
+
+
+def test_lowest_is_ranked_ascending(tiny):
+    answer = ask(tiny, "哪个地区受理的法律援助案件最少?")
+    assert answer.answer.startswith("**西山县最少**")
+    assert [r.region for r in answer.rows][0] == "西山县"
+
+
+def test_change_only_figures_are_listed_but_not_ranked(tiny):
+    answer = ask(tiny, "哪个区复议调解率最高?")
+    assert answer.answer.startswith("**东湖区、青山区并列最高**")
+    assert {r.region for r in answer.rows} == {"东湖区", "青山区"}
+    assert "西山县只报告了变化量" in answer.answer and "未参与排名" in answer.answer
+    assert "未给出该数字：南岭市" in answer.answer
+    assert len(answer.citations) == 3  # two ranked rows and the change, each cited
+    assert_verbatim(tiny, answer)
+
+
+def test_threshold_counts_ties(tiny):
+    answer = ask(tiny, "哪些地区复议调解率达到40%?")
+    assert answer.answer.startswith("**东湖区、青山区**") and "共 2 个" in answer.answer
+
+
+# ---------------------------------------------------------------- not found
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["调兵山市2022年的旅游接待人数是多少?", "镜湖区的地区生产总值是多少?", "高区2021年招商引资金额是多少?"],
+)
+def test_a_figure_the_reports_never_give_is_not_found(seeds, question):
+    answer = ask(seeds, question)
+    assert answer.mode == "not_found" and not answer.citations
+    assert answer.answer.startswith("报告中未找到")
+
+
+@pytest.mark.parametrize(
+    "question, place",
+    [("朝阳区2023年行政复议案件多少件?", "朝阳区"), ("海淀区法律援助案件多少件?", "海淀区")],
+)
+def test_a_region_not_indexed_is_not_found(seeds, question, place):
+    answer = ask(seeds, question)
+    assert answer.mode == "not_found" and not answer.citations
+    assert f"索引中没有{place}的报告" in answer.answer
+
+
+def test_an_empty_question_is_not_answered(seeds):
+    answer = ask(seeds, "  ")
+    assert answer.mode == "not_found" and not answer.citations
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def test_answer_json_for_a_lookup(seeds):
+    data = ask(seeds, "调兵山市直播庭审多少场?").to_json()
+    assert data["question"] == "调兵山市直播庭审多少场?" and data["mode"] == "lookup"
+    assert "863场" in data["answer"] and "rows" not in data
+    [c] = data["citations"]
+    assert list(c) == ["n", "doc", "title", "region", "year", "section", "quote", "start", "end", "memo"]
+    assert (c["n"], c["region"], c["year"]) == (1, "调兵山市", 2022)
+    assert seeds.reports[c["doc"]].text[c["start"] : c["end"]] == c["quote"]
+
+
+def test_answer_json_for_a_comparison_has_rows(seeds):
+    data = ask(seeds, "哪个区复议调解率最高").to_json()
+    assert data["mode"] == "compare"
+    row = data["rows"][0]
+    assert (row["region"], row["year"], row["value"], row["unit"], row["kind"]) == (
+        "镜湖区",
+        2024,
+        50.6,
+        "%",
+        "level",
+    )
+    assert row["citation"] == data["citations"][0]
+
+
+def test_answer_json_when_not_found_has_no_citations(seeds):
+    data = ask(seeds, "朝阳区2023年行政复议案件多少件?").to_json()
+    assert data["mode"] == "not_found" and data["citations"] == [] and "rows" not in data

@@ -1,0 +1,216 @@
+"""The `rag` command, run in-process with `main([...])` as a user types it, plus once as the installed script."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag.cli import main
+from rag.store import load_index
+
+pytestmark = pytest.mark.slow
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+HIT_FIELDS = ["rank", "score", "doc", "title", "region", "year", "section", "text", "start", "end"]
+SEED_DOCS = {
+    "000_1e730ce7ce0129e2.txt": ("鹿城区", 2022),
+    "001_7534e712c36dcd42.txt": ("红谷滩区", 2023),
+    "002_224163a7fd249734.txt": ("调兵山市", 2022),
+    "003_1c343106c8f49d40.txt": ("高区", 2021),
+    "004_b09f2e2d8cdb3710.txt": ("镜湖区", 2024),
+}
+
+
+def rag(capsys, *argv) -> tuple[int, str, str]:
+    """Run `rag ARGV…`; (exit status, stdout, stderr)."""
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_docs_lists_region_and_year_of_every_seed(seeds_index, capsys):
+    code, out, _ = rag(capsys, "docs", "--json", "--index", seeds_index)
+    assert code == 0
+    rows = json.loads(out)
+    assert {r["doc"]: (r["region"], r["year"]) for r in rows} == SEED_DOCS
+    assert all(r["chunks"] > 0 and r["title"] for r in rows)
+
+
+def test_search_json_prints_hits_with_the_contract_fields(seeds_index, capsys):
+    code, out, _ = rag(capsys, "search", "镜湖区法律援助案件", "--json", "-k", 4, "--index", seeds_index)
+    assert code == 0
+    hits = json.loads(out)
+    assert [h["rank"] for h in hits] == [1, 2, 3, 4]
+    assert all(list(h) == HIT_FIELDS and h["region"] == "镜湖区" for h in hits)
+    text = load_index(seeds_index).reports[hits[0]["doc"]].text
+    assert text[hits[0]["start"] : hits[0]["end"]] == hits[0]["text"]
+
+
+def test_search_text_output_names_region_section_and_offsets(seeds_index, capsys):
+    code, out, _ = rag(capsys, "search", "直播庭审", "-k", 1, "--region", "调兵山市", "--index", seeds_index)
+    assert code == 0
+    assert out.startswith("[1] 调兵山市 2022 《调兵山市2022年法治政府建设情况报告》")
+    assert "002_224163a7fd249734.txt" in out and "直播庭审863场" in out
+
+
+def test_search_batch_reads_one_query_a_line_and_prints_one_array_a_line(seeds_index, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("红谷滩区人民调解委员会\n\n调兵山市裁判文书上网率\n"))
+    code, out, _ = rag(capsys, "search", "-", "--json", "-k", 3, "--index", seeds_index)
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == 2, "the blank line is skipped"
+    first, second = map(json.loads, lines)
+    assert {h["region"] for h in first} == {"红谷滩区"} and {h["region"] for h in second} == {"调兵山市"}
+    assert all(len(hits) == 3 for hits in (first, second))
+
+
+def test_search_region_and_year_options_filter(seeds_index, capsys):
+    _, out, _ = rag(
+        capsys,
+        "search",
+        "法律援助",
+        "--json",
+        "--region",
+        "高区",
+        "--region",
+        "镜湖区",
+        "-k",
+        20,
+        "--index",
+        seeds_index,
+    )
+    assert {h["region"] for h in json.loads(out)} == {"高区", "镜湖区"}
+    _, out, _ = rag(capsys, "search", "法律援助", "--json", "--year", 2022, "-k", 20, "--index", seeds_index)
+    assert {h["year"] for h in json.loads(out)} == {2022}
+
+
+def test_search_method_option(seeds_index, capsys):
+    code, out, _ = rag(
+        capsys, "search", "直播庭审863场", "--json", "--method", "bm25", "-k", 1, "--index", seeds_index
+    )
+    assert code == 0 and "直播庭审863场" in json.loads(out)[0]["text"]
+
+
+def test_ask_json_prints_the_answer_with_citations_and_rows(seeds_index, capsys):
+    code, out, _ = rag(capsys, "ask", "哪个区复议调解率最高", "--json", "--index", seeds_index)
+    assert code == 0
+    data = json.loads(out)
+    assert data["question"] == "哪个区复议调解率最高" and data["mode"] == "compare"
+    assert "镜湖区" in data["answer"] and "50.6%" in data["answer"]
+    assert data["rows"][0]["region"] == "镜湖区" and data["rows"][0]["value"] == 50.6
+    assert data["citations"][0]["memo"].startswith("《镜湖区人民政府关于2024年法治政府建设情况的报告》")
+
+
+def test_ask_text_output_ends_with_memo_citations(seeds_index, capsys):
+    code, out, _ = rag(capsys, "ask", "调兵山市直播庭审多少场?", "--index", seeds_index)
+    assert code == 0
+    assert out.startswith("**863场**")
+    assert "[1] 《调兵山市2022年法治政府建设情况报告》" in out and "(002_224163a7fd249734.txt " in out
+
+
+def test_ask_batch_prints_one_json_object_a_line(seeds_index, capsys, monkeypatch):
+    monkeypatch.setattr(
+        sys, "stdin", io.StringIO("高区有多少名人民调解员?\n朝阳区2023年行政复议案件多少件?\n")
+    )
+    code, out, _ = rag(capsys, "ask", "-", "--json", "--index", seeds_index)
+    assert code == 0
+    lookup, missing = map(json.loads, out.splitlines())
+    assert lookup["mode"] == "lookup" and "381名" in lookup["answer"] and "rows" not in lookup
+    assert missing["mode"] == "not_found" and missing["citations"] == []
+
+
+def test_ask_region_option_restricts_the_answer(seeds_index, capsys):
+    _, out, _ = rag(
+        capsys, "ask", "人民调解员有多少名?", "--region", "红谷滩区", "--json", "--index", seeds_index
+    )
+    data = json.loads(out)
+    assert "934人" in data["answer"] and {c["region"] for c in data["citations"]} == {"红谷滩区"}
+
+
+def test_show_json_gives_the_text_offsets_point_into(seeds_index, capsys):
+    doc = "004_b09f2e2d8cdb3710.txt"
+    code, out, _ = rag(capsys, "show", doc, "--json", "--index", seeds_index)
+    assert code == 0
+    data = json.loads(out)
+    assert (data["doc"], data["region"], data["year"]) == (doc, "镜湖区", 2024)
+    assert data["text"] == load_index(seeds_index).reports[doc].text
+    assert "调解率达50.6%" in data["text"] and data["body"]
+
+
+def test_show_unknown_doc_fails_with_a_hint(seeds_index, capsys):
+    code, out, err = rag(capsys, "show", "nope.txt", "--index", seeds_index)
+    assert code == 1 and out == ""
+    assert err.startswith("错误:") and "nope.txt" in err and "rag docs" in err
+
+
+def test_remove_drops_a_report_from_the_index(index_copy, capsys):
+    doc = "000_1e730ce7ce0129e2.txt"
+    code, out, _ = rag(capsys, "remove", doc, "--index", index_copy)
+    assert code == 0 and doc in out
+    _, out, _ = rag(capsys, "docs", "--json", "--index", index_copy)
+    assert {r["region"] for r in json.loads(out)} == {"红谷滩区", "调兵山市", "高区", "镜湖区"}
+    code, _, err = rag(capsys, "remove", doc, "--index", index_copy)
+    assert code == 1 and doc in err
+
+
+def test_index_reports_a_bad_file_and_indexes_the_rest(tmp_path, small_report, capsys):
+    (small_report.parent / "empty.txt").write_bytes(b"")
+    code, out, err = rag(capsys, "index", small_report.parent, "--index", tmp_path / "ix")
+    assert code == 1
+    assert "empty.txt" in err
+    assert f"新增 1: {small_report.name}" in out
+    _, out, _ = rag(capsys, "docs", "--json", "--index", tmp_path / "ix")
+    assert [(r["region"], r["year"]) for r in json.loads(out)] == [("青山区", 2024)]
+    code, out, _ = rag(capsys, "index", small_report, "--json", "--index", tmp_path / "ix")
+    assert code == 0 and json.loads(out)["unchanged"] == [small_report.name]
+
+
+@pytest.mark.parametrize("command", [["search", "法律援助"], ["ask", "法律援助案件多少件?"], ["docs"]])
+def test_a_missing_index_is_one_line_and_exit_status_1(tmp_path, capsys, command):
+    code, out, err = rag(capsys, *command, "--index", tmp_path / "nothing")
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and err.startswith("错误:") and "rag index" in err
+
+
+def test_no_command_prints_help_and_exits_2(capsys):
+    code, out, _ = rag(capsys)
+    assert code == 2 and "search" in out and "ask" in out
+
+
+def test_eval_scores_a_questions_file(seeds_index, tmp_path, capsys):
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps(
+            {
+                "id": "c1",
+                "question": "调兵山市直播庭审多少场?",
+                "type": "lookup",
+                "must_contain": ["863"],
+                "evidence": [{"doc": "002_224163a7fd249734.txt", "quote": "直播庭审863场"}],
+            },
+            ensure_ascii=False,
+        )
+        + "\n",
+        encoding="utf-8",
+    )
+    code, out, _ = rag(capsys, "eval", questions, "--json", "--index", seeds_index)
+    assert code == 0
+    overall = json.loads(out)["overall"]
+    assert (overall["questions"], overall["answer_accuracy"], overall["citation_validity"]) == (1, 1, 1.0)
+
+
+def test_the_installed_rag_script_reads_the_index_from_rag_index(seeds_index):
+    script = shutil.which("rag", path=str(Path(sys.executable).parent)) or shutil.which("rag")
+    assert script, "the `rag` console script is installed with the package"
+    env = {**os.environ, "RAG_INDEX": str(seeds_index)}
+    done = subprocess.run([script, "docs"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rows = [line.split("\t") for line in done.stdout.splitlines()]
+    assert {r[0]: (r[1], int(r[2])) for r in rows} == SEED_DOCS
