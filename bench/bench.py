@@ -91,12 +91,49 @@ def run(name: str, paths: list[Path], questions: Path | None) -> dict:
     return result
 
 
+def faiss_crossover(sizes=(10_000, 50_000, 100_000), dim=384, queries=50) -> list[dict]:
+    """Exact (flat) vs approximate (HNSW) search on random unit vectors: latency and recall@10.
+
+    Where the flat scan stops being fast enough is where the index switches to HNSW (store.HNSW_ABOVE).
+    """
+    import faiss
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    out = []
+    for n in sizes:
+        data = rng.standard_normal((n, dim)).astype(np.float32)
+        data /= np.linalg.norm(data, axis=1, keepdims=True)
+        q = data[rng.choice(n, queries, replace=False)] + 0.1 * rng.standard_normal((queries, dim)).astype(np.float32)
+        q /= np.linalg.norm(q, axis=1, keepdims=True)
+        flat = faiss.IndexFlatIP(dim)
+        flat.add(data)
+        hnsw = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        hnsw.hnsw.efConstruction = 80
+        t = time.perf_counter()
+        hnsw.add(data)
+        build = time.perf_counter() - t
+        row = {"vectors": n, "hnsw_build_s": round(build, 1)}
+        for name, index in (("flat", flat), ("hnsw", hnsw)):
+            t = time.perf_counter()
+            for i in range(queries):
+                _, ids = index.search(q[i : i + 1], 10)
+            row[f"{name}_ms"] = round((time.perf_counter() - t) / queries * 1000, 2)
+        _, exact = flat.search(q, 10)
+        _, approx = hnsw.search(q, 10)
+        row["hnsw_recall@10"] = round(float(np.mean([len(set(a) & set(b)) / 10 for a, b in zip(exact, approx, strict=True)])), 3)
+        out.append(row)
+        print(json.dumps(row))
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus"))
     ap.add_argument("--questions", default=str(ROOT.parent / "shared" / "eval" / "questions.jsonl"))
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "bench.json"))
     ap.add_argument("--seeds-only", action="store_true")
+    ap.add_argument("--no-faiss", action="store_true", help="skip the flat vs HNSW measurement")
     args = ap.parse_args()
     questions = Path(args.questions) if Path(args.questions).exists() else None
     results = [run("seeds", [ROOT / "seeds"], questions)]
@@ -104,6 +141,8 @@ def main() -> None:
     if not args.seeds_only and Path(args.corpus).exists():
         results.append(run("seeds+corpus", [ROOT / "seeds", Path(args.corpus)], questions))
         print(json.dumps(results[-1], ensure_ascii=False))
+    if not args.no_faiss:
+        results.append({"name": "faiss flat vs hnsw", "rows": faiss_crossover()})
     print(f"HNSW above {store.HNSW_ABOVE} chunks")
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")

@@ -23,12 +23,12 @@ from rag import sections, store  # noqa: E402
 from rag.evaluate import evaluate, load_questions  # noqa: E402
 from rag.search import search  # noqa: E402
 
-DENSE_WEIGHTS = (0.0, 0.3, 0.5, 0.6, 0.8, 1.0)
+DENSE_WEIGHTS = (0.1, 0.2, 0.3, 0.6, 1.0)
 
 
 def score_weights(index, questions, label: str) -> None:
     runs = [("bm25", "bm25", None), ("dense", "dense", None)]
-    runs += [(f"rrf dense×{w}", "hybrid", w) for w in DENSE_WEIGHTS if w]
+    runs += [(f"rrf dense×{w}", "hybrid", w) for w in DENSE_WEIGHTS]
     for name, method, weight in runs:
         if weight is not None:
             search_module.DENSE_WEIGHT = weight
@@ -44,10 +44,14 @@ def _search(index, method, question, k):
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="200,360,600,1000")
-    ap.add_argument("--questions", default=str(ROOT.parent / "shared" / "eval" / "questions.jsonl"))
+    ap.add_argument(
+        "--questions",
+        default=f"{ROOT.parent / 'shared' / 'eval' / 'questions.jsonl'},{ROOT / 'bench' / 'calibration.jsonl'}",
+        help="comma-separated question files, scored together",
+    )
     ap.add_argument("--index", help="also score the fusion weights on this existing index")
     args = ap.parse_args()
-    questions = load_questions(args.questions)
+    questions = [q for path in args.questions.split(",") for q in load_questions(path)]
     default_weight = search_module.DENSE_WEIGHT
     for size in [int(s) for s in args.sizes.split(",") if s]:
         store.chunk_report = functools.partial(sections.chunk_report, max_chars=size)

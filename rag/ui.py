@@ -368,6 +368,7 @@ def build_app(index_path: str | Path, seeds: str | Path | None = None) -> gr.Blo
             with gr.Column(scale=3):
                 chatbot = gr.Chatbot(
                     label="对话",
+                    show_label=False,  # the floating label would cover the first line of the answer
                     elem_id="chat",
                     height=520,
                     latex_delimiters=[],
