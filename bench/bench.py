@@ -38,7 +38,7 @@ QUERIES = [
 ]
 
 
-def run(name: str, paths: list[Path], questions: Path | None) -> dict:
+def run(name: str, paths: list[Path], questions: Path | None, scale_copies: int = 0) -> dict:
     embedder = load_embedder(None)
     timings = {"embed": 0.0}
     original = embedder.encode_document
@@ -88,7 +88,47 @@ def run(name: str, paths: list[Path], questions: Path | None) -> dict:
             ev = evaluate(index, load_questions(questions), lambda q, k: search(index, q, k=k), k=5)
             result["retrieval"] = ev["overall"]
         result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+        if scale_copies:
+            result["scale"] = scale_test(Path(tmp), scale_copies)
     return result
+
+
+def scale_test(index_path: Path, copies: int = 20) -> dict:
+    """Search at 100k+ chunks: the seeds+corpus index repeated under distinct ids (vectors reused, not re-embedded)."""
+    import dataclasses
+
+    import numpy as np
+
+    base = load_index(index_path)
+    chunks = [dataclasses.replace(c, doc=f"{n}-{c.doc}") for n in range(copies) for c in base.chunks]
+    vectors = np.tile(base.vectors, (copies, 1))
+    tokens = base.tokens * copies
+    t = time.perf_counter()
+    faiss_index = store._build_faiss(vectors, vectors.shape[1])
+    faiss_s = time.perf_counter() - t
+    t = time.perf_counter()
+    bm25 = store._build_bm25(tokens)
+    bm25_s = time.perf_counter() - t
+    big = dataclasses.replace(base, chunks=chunks, vectors=vectors, tokens=tokens, faiss_index=faiss_index, bm25=bm25)
+    for q in QUERIES:
+        search(big, q)
+    latencies = []
+    for _ in range(3):
+        for q in QUERIES:
+            t = time.perf_counter()
+            search(big, q, k=10)
+            latencies.append((time.perf_counter() - t) * 1000)
+    latencies.sort()
+    return {
+        "name": f"seeds+corpus x{copies}",
+        "chunks": len(chunks),
+        "faiss": "hnsw" if hasattr(faiss_index, "hnsw") else "flat",
+        "faiss_build_s": round(faiss_s, 1),
+        "bm25_build_s": round(bm25_s, 1),
+        "search_p50_ms": round(statistics.median(latencies), 1),
+        "search_p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
 
 
 def faiss_crossover(sizes=(10_000, 50_000, 100_000), dim=384, queries=50) -> list[dict]:
@@ -134,12 +174,13 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "bench.json"))
     ap.add_argument("--seeds-only", action="store_true")
     ap.add_argument("--no-faiss", action="store_true", help="skip the flat vs HNSW measurement")
+    ap.add_argument("--copies", type=int, default=20, help="repeat seeds+corpus this often for the 100k-chunk test")
     args = ap.parse_args()
     questions = Path(args.questions) if Path(args.questions).exists() else None
     results = [run("seeds", [ROOT / "seeds"], questions)]
     print(json.dumps(results[-1], ensure_ascii=False))
     if not args.seeds_only and Path(args.corpus).exists():
-        results.append(run("seeds+corpus", [ROOT / "seeds", Path(args.corpus)], questions))
+        results.append(run("seeds+corpus", [ROOT / "seeds", Path(args.corpus)], questions, scale_copies=args.copies))
         print(json.dumps(results[-1], ensure_ascii=False))
     if not args.no_faiss:
         results.append({"name": "faiss flat vs hnsw", "rows": faiss_crossover()})

@@ -30,8 +30,10 @@ MIN_METRIC_SCORE = 0.45
 MIN_SUPPORT = 0.6
 
 _SUPERLATIVE = re.compile(r"最(高|多|大|好|快|低|少|小|差|慢)|排名|排第一|第一")
+# Two named regions: "镜湖区和鹿城区哪个法律援助案件多?"
+_WHICH_MORE = re.compile(r"(?:哪个|哪一个|谁)[^，。？?]*?(?:更|较)?(高|多|大|低|少|小)[？?。]?$")
 _THRESHOLD = re.compile(r"(达到|达|超过|高于|不低于|以上|低于|不足|少于|不到)\s*(\d+(?:\.\d+)?)\s*(%|％)?")
-_ENUMERATE = re.compile(r"各(地|区|市|县|省)|分别|每个(地区|区|市|县)|各个|逐一|列出")
+_ENUMERATE = re.compile(r"各(地|区|市|县|省)|分别|每个(地区|区|市|县)|各个|逐一|列出|比较|对比|相比")
 _NUMBER_WANTED = re.compile(
     r"多少|几(个|项|件|次|人|名|家|场)?|[率比]|数量|金额|规模|\bhow (many|much)\b|\b(rate|percentage|share|number)\b", re.I
 )
@@ -61,7 +63,7 @@ def detect_intent(question: str) -> Intent:
     if m and re.search(r"哪些|哪几|哪个|有几个", q):
         op = m.group(1)
         return Intent("threshold", threshold=float(m.group(2)), threshold_op="<=" if op in ("低于", "不足", "少于", "不到") else ">=")
-    sup = _SUPERLATIVE.search(q)
+    sup = _SUPERLATIVE.search(q) or _WHICH_MORE.search(q)
     if sup and re.search(r"哪|谁|排名|排第一", q):
         low = sup.group(1) in ("低", "少", "小", "差", "慢") if sup.lastindex else False
         return Intent("superlative", descending=not low)
@@ -241,7 +243,7 @@ def _compare_headline(question: str, intent: Intent, levels: list[Fact], metric:
     top = levels[0]
     ties = [f for f in levels if normalized_value(f) == normalized_value(top)]
     word = "最高" if intent.descending else "最低"
-    if re.search(r"最(多|少)", question):
+    if re.search(r"最(多|少)|(多|少)[？?。]?$", question):
         word = "最多" if intent.descending else "最少"
     names = "、".join(f.region for f in ties) + ("并列" if len(ties) > 1 else "")
     return f"**{names}{word}**：{label}{_figure(top)}（{top.year}年）[1]"

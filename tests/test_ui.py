@@ -257,3 +257,34 @@ def test_api_ask_returns_the_same_object_as_rag_ask_json(app_url, ui_index):
     assert got["answer"] == want["answer"]
     assert got["citations"] == want["citations"]
     assert got == want
+
+
+@pytest.mark.slow
+def test_concurrent_users_get_their_own_answers_while_an_upload_runs(page, app_url, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+
+    report = tmp_path / "绿水县2024年法治政府建设情况的报告.txt"
+    report.write_text(
+        "绿水县2024年法治政府建设情况的报告\n\n一、主要工作\n（一）公共法律服务\n绿水县2024年共调解山林纠纷2468件。\n",
+        encoding="utf-8",
+    )
+    asked = {
+        "鹿城区各级人民调解组织调处纠纷多少件?": "10555",
+        "高区减少了多少项证明材料?": "66",
+        "镜湖区政府常务会会前学法组织了几次?": "6次",
+        "哪个区复议调解率最高？": "50.6%",
+    }
+    page.set_input_files("#upload input[type=file]", [str(report)])  # another user's upload starts
+
+    def ask_as_another_user(question: str) -> dict:
+        return Client(app_url, verbose=False).predict(question, [], [], api_name="/ask")
+
+    with ThreadPoolExecutor(len(asked)) as pool:
+        answers = list(pool.map(ask_as_another_user, asked))
+    for (question, figure), answer in zip(asked.items(), answers, strict=True):
+        assert answer["question"] == question and figure in answer["answer"]
+    page.locator("#upload-status .upload-result").wait_for(timeout=ANSWER_TIMEOUT_MS)
+    found = ask_as_another_user("绿水县调解山林纠纷多少件?")
+    assert "2468" in found["answer"] and found["citations"][0]["region"] == "绿水县"
