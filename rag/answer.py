@@ -25,6 +25,8 @@ from rag.types import Answer, Chunk, Citation, Fact, Hit, Row
 
 # A fact must match the asked metric at least this well to enter a comparison (metric_score in [0, 1]).
 MIN_METRIC_SCORE = 0.45
+# ... and at least this share of the best match's score, so a near metric does not join the ranking.
+RELATIVE_METRIC_SCORE = 0.75
 # Share of the question's content words that the best passage must contain to count as support
 # (calibrated on the development questions, see bench/).
 MIN_SUPPORT = 0.6
@@ -42,6 +44,7 @@ _RATE_WANTED = re.compile(r"率|比例|百分|\b(rate|percent|percentage|share|p
 _SUMMARY = re.compile(r"哪些|什么|如何|怎样|怎么|情况|举措|措施|做法|不足|问题|安排|计划|经验|成效")
 _GENERIC_PLACE = re.compile(r"[全各本我该辖城市社园景小片县地哪每个那这]")
 _PLACE = re.compile(r"([\u4e00-\u9fff]{1,6}?(?:自治区|新区|高区|区|市|县|省|旗))")
+_MUNICIPALITIES = {"北京市", "上海市", "天津市", "重庆市"}  # province-level cities
 _YEAR = re.compile(r"(19|20)\d{2}年?")
 _CONTENT_STOP = {"多少", "是", "的", "年", "全年", "共", "哪些", "什么", "情况", "一共", "总共", "报告", "地区", "区"}
 
@@ -185,12 +188,16 @@ def _compare(index, question, intent, regions, years, embedder) -> Answer | None
     metric, context = split_question_metric(question)
     if not metric:
         return None
-    wanted_regions = set(regions or ()) or set(regions_in(question, index.regions))
+    wanted_regions = set(regions or ()) or set(regions_in(question, index.regions)) or _regions_of_level(index, question)
     candidates = [
         f for f in index.facts if (not wanted_regions or f.region in wanted_regions) and (not years or f.year in years)
     ]
     scored = [(metric_score(metric, context, f), f) for f in candidates]
-    scored = [(s, f) for s, f in scored if s >= MIN_METRIC_SCORE]
+    if not scored:
+        return None
+    # Only figures of the asked metric, not its neighbours: 化解率 is no 调解率 when 调解率 is given.
+    cutoff = max(MIN_METRIC_SCORE, RELATIVE_METRIC_SCORE * max(s for s, _ in scored))
+    scored = [(s, f) for s, f in scored if s >= cutoff]
     if not scored:
         return None
     scored = _add_dense_evidence(index, question, scored, embedder)
@@ -228,6 +235,23 @@ def _compare(index, question, intent, regions, years, embedder) -> Answer | None
     if others:
         lines += ["", "其他报告："] + others
     return Answer(question, _with_sources("\n".join(lines), citations), "compare", tuple(citations), tuple(rows))
+
+
+def _regions_of_level(index: Index, question: str) -> set[str]:
+    """The regions a 哪个区 / 各省 question ranges over: districts and counties are not ranked against provinces."""
+    m = re.search(r"(?:哪个|哪一个|哪些|哪几个|各|每个)(区|县|市|省)", question)
+    if not m:
+        return set()
+    level = m.group(1)
+
+    def is_province(region: str) -> bool:
+        return region.endswith(("省", "自治区")) or region in _MUNICIPALITIES
+
+    if level == "省":
+        return {r for r in index.regions if is_province(r)}
+    if level == "市":
+        return {r for r in index.regions if not r.endswith(("省", "自治区"))}
+    return {r for r in index.regions if not is_province(r)}
 
 
 def _compare_headline(question: str, intent: Intent, levels: list[Fact], metric: str, context: str) -> str:

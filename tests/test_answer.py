@@ -315,3 +315,32 @@ def test_two_named_regions_are_compared_with_each_other_only(tiny):
     assert [row.region for row in answer.rows] == ["青山区", "西山县"]
     assert answer.answer.startswith("**青山区最多**") and "120件" in answer.answer
     assert_verbatim(tiny, answer)
+
+
+@pytest.fixture(scope="module")
+def districts_and_a_province(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mixed-reports")
+    bodies = {
+        "青山区": "全年新收行政复议案件40件，调解率达40%。",
+        "东湖区": "全年新收行政复议案件30件，行政复议化解率达95%。",
+        "岭南省": "全年新收行政复议案件900件，调解率达60%。",
+    }
+    for region, body in bodies.items():
+        (folder / f"{region}.txt").write_text(
+            f"{region}人民政府关于2024年法治政府建设情况的报告\n\n一、主要举措和成效\n{body}\n", encoding="utf-8"
+        )
+    path = tmp_path_factory.mktemp("mixed-index")
+    add_reports(path, [folder])
+    return load_index(path)
+
+
+def test_districts_are_not_ranked_against_provinces(districts_and_a_province):
+    answer = ask(districts_and_a_province, "哪个区复议调解率最高?")
+    assert answer.answer.startswith("**青山区最高**") and "岭南省" not in answer.answer
+    answer = ask(districts_and_a_province, "哪个省复议调解率最高?")
+    assert answer.answer.startswith("**岭南省最高**") and [r.region for r in answer.rows] == ["岭南省"]
+
+
+def test_a_neighbouring_metric_is_not_ranked_as_the_asked_one(districts_and_a_province):
+    answer = ask(districts_and_a_province, "哪个区复议调解率最高?")
+    assert [r.region for r in answer.rows] == ["青山区"]  # 东湖区's 化解率 95% is not a 调解率
