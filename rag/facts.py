@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 
+from rag.sections import strip_span
 from rag.types import Chunk, Fact
 
 # The field a figure belongs to, and the words that name it. The alias nearest the number wins,
@@ -137,11 +138,7 @@ def _sentence_spans(text: str):
     pos = 0
     for m in [*_SENTENCE_END.finditer(text), None]:
         end = m.end() if m else len(text)
-        s, e = pos, end
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
+        s, e = strip_span(text, pos, end)
         if e > s:
             yield s, e
         pos = end

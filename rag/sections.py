@@ -131,14 +131,19 @@ def _lines(text: str, start: int, end: int):
     while pos < end:
         nl = text.find("\n", pos, end)
         stop = end if nl < 0 else nl
-        s, e = pos, stop
-        while s < e and text[s].isspace():
-            s += 1
-        while e > s and text[e - 1].isspace():
-            e -= 1
+        s, e = strip_span(text, pos, stop)
         if e > s:
             yield s, e
         pos = stop + 1
+
+
+def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """(start, end) moved inwards past whitespace at either end."""
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
 
 
 def _sentences(text: str, start: int, end: int):

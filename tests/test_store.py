@@ -125,3 +125,15 @@ def test_rebuild_with_another_model_switches_the_index(tmp_path, small_report):
     assert index.model == "all-MiniLM-L6-v2"
     add_reports(tmp_path / "idx", [small_report], rebuild=True)
     assert load_index(tmp_path / "idx").model == "multilingual-e5-small"
+
+
+def test_a_large_index_switches_to_hnsw_and_still_filters(index_copy, small_report, monkeypatch):
+    from rag import store
+    from rag.search import search
+
+    monkeypatch.setattr(store, "HNSW_ABOVE", 10)
+    add_reports(index_copy, [small_report])
+    index = load_index(index_copy)
+    assert index.manifest["faiss"] == "hnsw" and index.faiss_index.hnsw.efSearch == store.HNSW_EF_SEARCH
+    hits = search(index, "法律援助案件", method="dense", regions=["青山区"])
+    assert hits and all(h.chunk.region == "青山区" for h in hits)
