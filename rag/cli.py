@@ -110,6 +110,8 @@ def _cmd_index(args) -> int:
                 print(f"{name} {len(docs)}: {', '.join(docs)}")
         for path, reason in result.failed:
             print(f"失败 {path}: {reason}", file=sys.stderr)
+        for doc, reason in result.warnings:
+            print(f"注意 {doc}: {reason}", file=sys.stderr)
     return 1 if result.failed else 0
 
 

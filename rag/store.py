@@ -87,6 +87,7 @@ class IndexingResult:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
+    warnings: list[tuple[str, str]] = field(default_factory=list)  # (doc, what is odd): indexed all the same
 
 
 def searchable_text(chunk: Chunk) -> str:
@@ -221,6 +222,8 @@ def add_reports(
     for report in new_reports:
         reports[report.doc] = report
         report_chunks = chunk_report(report)
+        if not report_chunks:  # e.g. a saved web page that holds only the site's menus
+            result.warnings.append((report.doc, "没有找到报告正文，索引中只有它的标题、地区和年份"))
         new_chunks += report_chunks
         for chunk in report_chunks:
             facts += extract_facts(chunk)

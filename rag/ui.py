@@ -221,6 +221,8 @@ def upload_html(result: IndexingResult) -> str:
             for f, reason in result.failed
         ]
         lines.append("</ul></div>")
+    for doc, reason in result.warnings:
+        lines.append(f'<div class="failed">注意 {html.escape(doc)}：{html.escape(reason)}</div>')
     if result.added or result.updated:
         lines.append("<div>已重新载入索引，新报告现在即可提问。</div>")
     body = "\n".join(lines) or "<div>没有可索引的文件。</div>"

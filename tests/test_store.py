@@ -137,3 +137,10 @@ def test_a_large_index_switches_to_hnsw_and_still_filters(index_copy, small_repo
     assert index.manifest["faiss"] == "hnsw" and index.faiss_index.hnsw.efSearch == store.HNSW_EF_SEARCH
     hits = search(index, "法律援助案件", method="dense", regions=["青山区"])
     assert hits and all(h.chunk.region == "青山区" for h in hits)
+
+
+def test_a_report_with_no_body_is_indexed_with_a_warning(index_copy, tmp_path):
+    page = tmp_path / "深圳市坪山区_2021_政府工作报告.txt"
+    page.write_text("首页\n政府信息公开\n高级搜索\n", encoding="utf-8")
+    result = add_reports(index_copy, [page])
+    assert result.added == [page.name] and result.warnings and result.warnings[0][0] == page.name
