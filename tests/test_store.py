@@ -141,6 +141,7 @@ def test_a_large_index_switches_to_hnsw_and_still_filters(index_copy, small_repo
 
 def test_a_report_with_no_body_is_indexed_with_a_warning(index_copy, tmp_path):
     page = tmp_path / "深圳市坪山区_2021_政府工作报告.txt"
-    page.write_text("首页\n政府信息公开\n高级搜索\n", encoding="utf-8")
+    menu = "深圳市坪山区人民政府 无障碍 长者助手 政府信息公开规章库 高级搜索 搜索位置 标题 全文 排序方式 按时间 按相关度"
+    page.write_text("\n".join(menu.split()) + "\n", encoding="utf-8")  # a saved page of site menus only
     result = add_reports(index_copy, [page])
     assert result.added == [page.name] and result.warnings and result.warnings[0][0] == page.name
