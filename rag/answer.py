@@ -39,6 +39,10 @@ _ENUMERATE = re.compile(r"各(地|区|市|县|省)|分别|每个(地区|区|市|
 _NUMBER_WANTED = re.compile(
     r"多少|几(个|项|件|次|人|名|家|场)?|[率比]|数量|金额|规模|\bhow (many|much)\b|\b(rate|percentage|share|number)\b", re.I
 )
+# Questions about growth: the answer is a change (增长5.1%), not a level.
+_CHANGE_ASKED = re.compile(r"增速|增幅|增长率|涨幅|降幅|(增长|下降|提高|提升|增加|减少)(了)?(多少|最快|最多|最慢|最少|幅度)|增长最|下降最")
+_CHANGE_WORD = re.compile(r"(增速|增幅|增长率|涨幅|降幅|增长|下降|提高|提升|增加|减少)(幅度)?$")
+_GOAL_ASKED = re.compile(r"目标|预期|计划|力争")
 _ASKED_UNIT = re.compile(r"(?:多少|几)(人次|户次|件次|场次|个|件|项|次|人|名|家|场|笔|户|所|座|条|份|起|期|批|天|元)")
 _RATE_WANTED = re.compile(r"率|比例|百分|\b(rate|percent|percentage|share|proportion|ratio)\b", re.I)
 _SUMMARY = re.compile(r"哪些|什么|如何|怎样|怎么|情况|举措|措施|做法|不足|问题|安排|计划|经验|成效")
@@ -136,7 +140,8 @@ def _direct_figure(index: Index, question: str, chunk: Chunk, start: int, end: i
     if not _NUMBER_WANTED.search(question):
         return ""
     piece = Chunk(chunk.doc, start, end, chunk.text[start - chunk.start : end - chunk.start], chunk.section, chunk.title, chunk.region, chunk.year)
-    facts = [f for f in extract_facts(piece) if f.kind == "level"]
+    change = bool(_CHANGE_ASKED.search(question))
+    facts = [f for f in extract_facts(piece) if f.kind == ("change" if change else "level")]
     if not facts:
         return ""
     if not has_cjk(question):  # English: the figure whose phrase holds the most of the question's terms
@@ -145,8 +150,9 @@ def _direct_figure(index: Index, question: str, chunk: Chunk, start: int, end: i
     asked = _ASKED_UNIT.search(question)  # 多少笔 asks for 21笔, not the 1.135亿元 beside it
     facts = [f for f in facts if asked and base_unit(f.unit) == asked.group(1)] or facts
     metric, context = split_question_metric(question)
-    best = max(facts, key=lambda f: metric_score(metric, context, f))
-    if metric_score(metric, context, best) < 0.2 and len(facts) > 1:
+    metric = _CHANGE_WORD.sub("", metric) if change else metric
+    best = max(facts, key=lambda f: metric_score(metric, context, f, change))
+    if metric_score(metric, context, best, change) < 0.2 and len(facts) > 1:
         return ""
     return _figure(best)
 
@@ -186,13 +192,17 @@ def _summary(index: Index, question: str, hits: list[Hit]) -> Answer:
 
 def _compare(index, question, intent, regions, years, embedder) -> Answer | None:
     metric, context = split_question_metric(question)
+    change = bool(_CHANGE_ASKED.search(question))  # 增速最快: rank the changes, not the levels
+    metric = _CHANGE_WORD.sub("", metric) if change else metric
     if not metric:
         return None
     wanted_regions = set(regions or ()) or set(regions_in(question, index.regions)) or _regions_of_level(index, question)
+    goals = bool(_GOAL_ASKED.search(question))  # results are ranked with results, targets with targets
     candidates = [
-        f for f in index.facts if (not wanted_regions or f.region in wanted_regions) and (not years or f.year in years)
+        f for f in index.facts
+        if (not wanted_regions or f.region in wanted_regions) and (not years or f.year in years) and f.target == goals
     ]
-    scored = [(metric_score(metric, context, f), f) for f in candidates]
+    scored = [(metric_score(metric, context, f, change), f) for f in candidates]
     if not scored:
         return None
     # Only figures of the asked metric, not its neighbours: 化解率 is no 调解率 when 调解率 is given.
@@ -204,7 +214,7 @@ def _compare(index, question, intent, regions, years, embedder) -> Answer | None
     best_level: dict[str, tuple[float, Fact]] = {}
     best_change: dict[str, tuple[float, Fact]] = {}
     for s, f in scored:
-        table = best_level if f.kind == "level" else best_change
+        table = best_level if f.kind == "level" or change else best_change
         if f.doc not in table or s > table[f.doc][0]:
             table[f.doc] = (s, f)
     if not best_level:
@@ -216,7 +226,7 @@ def _compare(index, question, intent, regions, years, embedder) -> Answer | None
         c = _citation(index, len(citations) + 1, f.doc, f.section, f.start, f.end)
         citations.append(c)
         rows.append(Row(f.region, f.year, f.value, f.unit, f.qualifier, f.kind, f.metric, c))
-    head = _compare_headline(question, intent, levels, metric, context)
+    head = _compare_headline(question, intent, levels, metric + ("增速" if change else ""), context)
     lines = [head, "", "| 地区 | 年份 | 指标 | 数值 | 原文 |", "|---|---|---|---|---|"]
     for r in rows:
         quote = r.citation.quote.replace("|", "｜")

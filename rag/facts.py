@@ -44,7 +44,7 @@ _FIELD_OF = dict(_ALIASES)
 
 _UNITS = (
     "个百分点|百分点|人次|户次|件次|场次|批次|亿元|万元|千元|元|平方公里|平方米|公里|公顷|立方米|吨|亩|"
-    "小时|分钟|个工作日|工作日|个月|天|倍|件|人|名|位|次|个|项|家|场|笔|户|份|条|篇|期|本|处|所|支|批|起|宗|"
+    "公斤|千克|斤|小时|分钟|个工作日|工作日|个月|天|倍|件|人|名|位|次|个|项|家|场|笔|户|份|条|篇|期|本|处|所|支|批|起|宗|"
     "套|台|辆|只|座|张|册|例|种|间|栋|棵|株|盏|艘|枚|届|封"
 )
 _NUMBER = re.compile(
@@ -105,17 +105,25 @@ _AFTER_STOP = re.compile(
 _MAX_METRIC = 20
 
 
+# Goals, not results: 政府工作报告 list next year's targets beside last year's figures.
+_TARGET = re.compile(r"预期目标|主要目标|目标任务|目标是|目标为|力争|确保.{0,10}(?:达到|以上)")
+_PLAN_SECTION = re.compile(r"工作安排|总体要求|重点任务|工作打算|下一步|工作计划|工作思路|目标任务|工作建议")
+
+
 def extract_facts(chunk: Chunk) -> list[Fact]:
     """The figures stated in `chunk`, each with its metric, field, kind and source sentence."""
     text = chunk.text.translate(_FULLWIDTH)
     facts: list[Fact] = []
+    in_plan = any(_PLAN_SECTION.search(h) for h in chunk.section)
     for s, e in _sentence_spans(text):
         where = (chunk.text[s:e], chunk.start + s, chunk.start + e, chunk.section)
+        goal = in_plan or bool(_TARGET.search(text[s:e]))
         for metric, value, unit, qualifier, kind, at in _sentence_figures(text[s:e], chunk.region):
             context = _context(metric, text, s, e, s + at, chunk.section)
+            target = goal or qualifier == "左右"
             facts.append(
                 Fact(
-                    chunk.doc, chunk.region, chunk.year, metric, context, value, unit, qualifier, kind, *where
+                    chunk.doc, chunk.region, chunk.year, metric, context, value, unit, qualifier, kind, *where, target
                 )
             )
     return facts
@@ -342,16 +350,20 @@ def split_question_metric(question: str) -> tuple[str, str]:
     return metric, context
 
 
-def metric_score(query_metric: str, query_context: str, fact: Fact) -> float:
+def metric_score(query_metric: str, query_context: str, fact: Fact, change: bool = False) -> float:
     """How well `fact` is the figure asked for, in [0, 1]: the metric head counts most, a wrong field costs most.
 
     Character bigrams of the asked metric are looked up in the fact's metric (full weight) and in its
-    field (0.6); the head (…率 / …案件) must agree, and a rate never matches a count.
+    field (0.6); the head (…率 / …案件) must agree, and a rate never matches a count. With `change`,
+    the question asks how much the metric grew (地区生产总值增速): only a % change can be the answer.
     """
     qm, fm = _canon(query_metric), _canon(fact.metric)
     if not qm or not fm:
         return 0.0
-    gate = _unit_gate(query_metric, fact)
+    if change:
+        gate = 1.0 if fact.kind == "change" and fact.unit in ("%", "个百分点") else 0.0
+    else:
+        gate = _unit_gate(query_metric, fact)
     if gate == 0.0:
         return 0.0
     qc = query_context or _field_of(query_metric)

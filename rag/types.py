@@ -74,6 +74,7 @@ class Fact:
     """A number read out of a report sentence.
 
     `kind` is "level" (调解率达50.6%) or "change" (调解率同比增加10%, 较上年增长148.6%).
+    `target` marks a goal rather than a result (主要预期目标…增长5%左右; a 工作安排 section).
     `start`/`end` are the offsets of the sentence it came from in the report text.
     """
 
@@ -90,6 +91,7 @@ class Fact:
     start: int
     end: int
     section: tuple[str, ...] = ()
+    target: bool = False
 
 
 @dataclass(frozen=True)
