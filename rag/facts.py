@@ -105,6 +105,8 @@ _AFTER_STOP = re.compile(
 _MAX_METRIC = 20
 
 
+FACTS_VERSION = "facts-2"  # bump when extraction changes: load_index then re-reads the facts of an older index
+
 # Goals, not results: 政府工作报告 list next year's targets beside last year's figures.
 _TARGET = re.compile(r"预期目标|主要目标|目标任务|目标是|目标为|力争|确保.{0,10}(?:达到|以上)")
 _PLAN_SECTION = re.compile(r"工作安排|总体要求|重点任务|工作打算|下一步|工作计划|工作思路|目标任务|工作建议")
@@ -326,7 +328,7 @@ _Q_DROP = [
     r"全年|去年|今年|上年|当年|本年|年度|报告中|报告里|报告|情况|数据|数字|水平|指标|相比|比较|对比|之间",
     r"(?:更|较)?(?:多|少|高|低|大|小)$",  # 镜湖区和鹿城区哪个…案件多
 ]
-_Q_PLACE = re.compile(r"^[\u4e00-\u9fff]{1,5}?(?:自治区|新区|区|市|县|旗)")
+_Q_PLACE = re.compile(r"^(?![哪各每全本该])[\u4e00-\u9fff]{1,5}?(?:自治区|新区|区|市|县|旗)")
 _NOT_PLACE = ("社区", "小区", "园区", "城区", "景区", "片区", "街区", "辖区", "城市", "市场", "市民")
 
 

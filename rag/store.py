@@ -28,7 +28,7 @@ import numpy as np
 
 from rag.embed import Embedder, load_embedder
 from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError, RagError, UnknownDocError
-from rag.facts import extract_facts
+from rag.facts import FACTS_VERSION, extract_facts
 from rag.ingest import find_report_files, read_report
 from rag.sections import CHUNKER_VERSION, chunk_report
 from rag.segment import Segmenter, segmenter_for
@@ -127,6 +127,8 @@ def load_index(path: str | Path) -> Index:
         d = json.loads(line)
         d["section"] = tuple(d["section"])
         facts.append(Fact(**d))
+    if manifest.get("facts") != FACTS_VERSION:  # facts come from the chunks alone: re-read them, no re-embedding
+        facts = [f for chunk in chunks for f in extract_facts(chunk)]
     tokens = [json.loads(line) for line in _read_lines(version / "tokens.jsonl")]
     vectors = np.load(version / "vectors.npy")
     bm25 = bm25s.BM25.load(str(version / "bm25"), show_progress=False) if chunks else _build_bm25(tokens)
@@ -216,7 +218,7 @@ def add_reports(
     keep = [i for i, c in enumerate(old.chunks) if c.doc not in replaced] if old else []
     chunks = [old.chunks[i] for i in keep] if old else []
     vectors = old.vectors[keep] if old else np.zeros((0, embedder.dim), np.float32)
-    facts = [f for f in old.facts if f.doc not in replaced] if old else []
+    facts = [f for f in old.facts if f.doc not in replaced] if old else []  # load_index re-read stale ones
 
     new_chunks = []
     for report in new_reports:
@@ -290,6 +292,7 @@ def _write(
             "model": embedder.name,
             "dim": embedder.dim,
             "chunker": CHUNKER_VERSION,
+            "facts": FACTS_VERSION,
             "faiss": "hnsw" if len(vectors) > HNSW_ABOVE else "flat",
             "chunks": len(chunks),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S"),

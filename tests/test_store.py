@@ -145,3 +145,12 @@ def test_a_report_with_no_body_is_indexed_with_a_warning(index_copy, tmp_path):
     page.write_text("\n".join(menu.split()) + "\n", encoding="utf-8")  # a saved page of site menus only
     result = add_reports(index_copy, [page])
     assert result.added == [page.name] and result.warnings and result.warnings[0][0] == page.name
+
+
+def test_facts_of_an_older_extraction_are_read_again_from_the_chunks(index_copy):
+    version = index_copy / (index_copy / "CURRENT").read_text()
+    manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
+    manifest["facts"] = "facts-0"
+    (version / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    (version / "facts.jsonl").write_text("", encoding="utf-8")
+    assert any(f.metric == "调解率" and f.value == 50.6 for f in load_index(index_copy).facts)
