@@ -344,3 +344,30 @@ def test_districts_are_not_ranked_against_provinces(districts_and_a_province):
 def test_a_neighbouring_metric_is_not_ranked_as_the_asked_one(districts_and_a_province):
     answer = ask(districts_and_a_province, "哪个区复议调解率最高?")
     assert [r.region for r in answer.rows] == ["青山区"]  # 东湖区's 化解率 95% is not a 调解率
+
+
+@pytest.fixture(scope="module")
+def provinces(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("province-reports")
+    bodies = {
+        "岭南省": "全省地区生产总值6万亿元、增长5.8%。\n今年主要预期目标是：地区生产总值增长9%左右。",
+        "岭北省": "全省地区生产总值3万亿元、增长6.3%。",
+    }
+    for region, body in bodies.items():
+        (folder / f"{region}.txt").write_text(
+            f"2025年{region}政府工作报告\n\n一、2024年工作回顾\n{body}\n", encoding="utf-8"
+        )
+    path = tmp_path_factory.mktemp("province-index")
+    add_reports(path, [folder])
+    return load_index(path)
+
+
+def test_growth_is_ranked_by_the_achieved_change_not_the_target(provinces):
+    answer = ask(provinces, "哪个省地区生产总值增速最快?")
+    assert answer.answer.startswith("**岭北省最高**") and "6.3%" in answer.answer
+    assert [r.region for r in answer.rows] == ["岭北省", "岭南省"] and "9%" not in answer.answer
+
+
+def test_levels_are_ranked_when_the_level_is_asked(provinces):
+    answer = ask(provinces, "哪个省地区生产总值最高?")
+    assert answer.answer.startswith("**岭南省最高**") and "6万亿元" in answer.answer

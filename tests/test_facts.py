@@ -346,3 +346,30 @@ def test_split_question_feeds_metric_score(seed_facts):
     best = {p: _best(facts, metric, context) for p, facts in seed_facts.items()}
     rows = {best[p][1].region: best[p][1].value for p in best if best[p][0] >= 0.45}
     assert rows == {"红谷滩区": 934, "高区": 381}
+
+
+def _facts_of(text: str, section: tuple[str, ...] = ()) -> list[Fact]:
+    return extract_facts(Chunk("省.txt", 0, len(text), text, section, "2025年岭南省政府工作报告", "岭南省", 2025))
+
+
+def test_goals_are_flagged_as_targets_and_results_are_not():
+    goal = _facts_of("今年主要预期目标是：地区生产总值增长5%左右，粮食产量1600亿斤以上。")
+    assert [(f.metric, f.unit, f.target) for f in goal] == [("地区生产总值", "%", True), ("粮食产量", "亿斤", True)]
+    (result,) = _facts_of("粮食产量836.9亿斤，再创历史新高。")
+    assert (result.value, result.unit, result.target) == (836.9, "亿斤", False)
+
+
+def test_figures_in_a_plan_section_are_targets():
+    (fact,) = _facts_of("新建口袋公园30个。", ("三、2025年工作安排",))
+    assert fact.target
+
+
+def test_growth_questions_match_changes_only():
+    level, change = _facts_of("全年生产总值6.36万亿元、增长5.1%。")
+    assert (level.kind, change.kind) == ("level", "change")
+    assert metric_score("地区生产总值", "", change, change=True) >= 0.8
+    assert metric_score("地区生产总值", "", level, change=True) == 0.0
+
+
+def test_which_province_is_not_read_as_a_place_name():
+    assert split_question_metric("哪个省地区生产总值增速最快?")[0] == "地区生产总值增速"
