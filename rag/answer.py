@@ -165,26 +165,35 @@ def _summary(index: Index, question: str, hits: list[Hit]) -> Answer:
     top = hits[0].chunk
     terms = _terms(index, question)
     depth = max(range(len(top.section) + 1), key=lambda d: (_overlap(terms, top.section[d - 1]) if d else 0, -d))
-    parent = top.section[:depth]
-    text = index.reports[top.doc].text
-    # Points are read off the sentences, not the chunk labels: a short 一是 merged into its sibling's chunk counts.
+    # A point with no sub-points of its own (二是…落地) gives way to the section above it.
+    for d in range(depth, 0, -1) if depth else [0]:
+        parent = top.section[:d]
+        points = _section_points(index, top.doc, parent)
+        if len(points) >= 2:
+            break
+    else:
+        return _lookup(index, question, hits)
+    citations = [_citation(index, n, top.doc, sec, s, e) for n, (s, e, sec) in enumerate(points, start=1)]
+    path = " > ".join(parent) or top.title
+    lines = [f"{top.region}报告“{path}”一节列出 {len(citations)} 点：", ""]
+    lines += [f"{c.n}. “{c.quote}”[{c.n}]" for c in citations]
+    return Answer(question, _with_sources("\n".join(lines), citations), "lookup", tuple(citations), related=tuple(hits[:3]))
+
+
+def _section_points(index: Index, doc: str, parent: tuple[str, ...]) -> list[tuple[int, int, tuple[str, ...]]]:
+    """(start, end, section) of each first-level point under `parent`: its 一是/二是 or (一)(二) sentences."""
+    text = index.reports[doc].text
+    # Read off the sentences, not the chunk labels: a short 一是 merged into its sibling's chunk counts.
     found: dict[int, tuple[int, int, int, tuple[str, ...]]] = {}
     for c in index.chunks:
-        if c.doc != top.doc or c.section[:depth] != parent:
+        if c.doc != doc or c.section[: len(parent)] != parent:
             continue
         for s, e in _chunk_sentences(index, c):
             heading = heading_of(text[s:e])
             if heading and heading[1] not in parent:
                 found.setdefault(s, (heading[0], s, e, parent + (heading[1],)))
     top_rank = min((rank for rank, *_ in found.values()), default=0)
-    points = {s: (s, e, sec) for s, (rank, _, e, sec) in sorted(found.items()) if rank == top_rank}
-    if len(points) < 2:
-        return _lookup(index, question, hits)
-    citations = [_citation(index, n, top.doc, sec, s, e) for n, (s, e, sec) in enumerate(points.values(), start=1)]
-    path = " > ".join(parent) or top.title
-    lines = [f"{top.region}报告“{path}”一节列出 {len(citations)} 点：", ""]
-    lines += [f"{c.n}. “{c.quote}”[{c.n}]" for c in citations]
-    return Answer(question, _with_sources("\n".join(lines), citations), "lookup", tuple(citations), related=tuple(hits[:3]))
+    return [(s, e, sec) for s, (rank, _, e, sec) in sorted(found.items()) if rank == top_rank]
 
 
 # ---------------------------------------------------------------- compare
