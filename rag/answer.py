@@ -50,7 +50,9 @@ _GENERIC_PLACE = re.compile(r"[全各本我该辖城市社园景小片县地哪�
 _PLACE = re.compile(r"([\u4e00-\u9fff]{1,6}?(?:自治区|新区|高区|区|市|县|省|旗))")
 _MUNICIPALITIES = {"北京市", "上海市", "天津市", "重庆市"}  # province-level cities
 _YEAR = re.compile(r"(19|20)\d{2}年?")
-_CONTENT_STOP = {"多少", "是", "的", "年", "全年", "共", "哪些", "什么", "情况", "一共", "总共", "报告", "地区", "区"}
+# Question scaffolding, not content: "…工作做得怎么样", "采取了哪些措施".
+_CONTENT_STOP = {"多少", "全年", "哪些", "什么", "情况", "一共", "总共", "报告", "地区", "怎么样", "怎样", "如何",
+                 "采取", "方面", "有关", "相关", "具体", "主要", "哪个", "哪里", "请问", "介绍", "一下"}
 
 
 @dataclass(frozen=True)
@@ -166,7 +168,7 @@ def _summary(index: Index, question: str, hits: list[Hit]) -> Answer:
     terms = _terms(index, question)
     depth = max(range(len(top.section) + 1), key=lambda d: (_overlap(terms, top.section[d - 1]) if d else 0, -d))
     # A point with no sub-points of its own (二是…落地) gives way to the section above it.
-    for d in range(depth, 0, -1) if depth else [0]:
+    for d in range(depth, 0, -1):  # depth 0 (no heading names the topic): quote the best sentence instead
         parent = top.section[:d]
         points = _section_points(index, top.doc, parent)
         if len(points) >= 2:
@@ -356,7 +358,7 @@ def _content_words(index: Index, question: str) -> list[str]:
     stripped = _YEAR.sub(" ", question)
     for r in regions:
         stripped = stripped.replace(r, " ")
-    words = [w for w in segmenter.tokens(stripped) if w not in _CONTENT_STOP and not w.isdigit()]
+    words = [w for w in segmenter.tokens(stripped) if w not in _CONTENT_STOP and not w.isdigit() and len(w) > 1]
     # cut_for_search yields a word and its parts; keep the longest forms
     return [w for w in dict.fromkeys(words) if not any(w != o and w in o for o in words)]
 

@@ -21,6 +21,7 @@ _CN = "一二三四五六七八九十"
 # (rank, pattern) for headings that open a line; a lower rank is a higher level.
 _LINE_HEADINGS = [
     (1, re.compile(rf"[{_CN}]{{1,3}}、")),
+    (1, re.compile(r"、[^。；;！？!?]{2,40}$")),  # a 一、 heading whose numeral the source lost: "、2024年度主要工作安排"
     (2, re.compile(rf"[（(][{_CN}]{{1,3}}[)）]")),
     (3, re.compile(r"\d{1,2}[.．、](?!\d)")),
     (4, re.compile(r"[（(]\d{1,2}[)）]")),

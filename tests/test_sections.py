@@ -114,3 +114,8 @@ def test_every_body_sentence_of_the_seeds_is_in_exactly_one_chunk(seed):
     chars_in_chunks = sum(len(re.sub(r"\s", "", c.text)) for c in chunks)
     chars_in_body = sum(len(re.sub(r"\s", "", text[s:e])) for s, e in report.body)
     assert chars_in_chunks == chars_in_body
+
+
+def test_a_heading_whose_numeral_the_source_lost_still_opens_a_section():
+    assert heading_of("、2024年度主要工作安排") == (1, "、2024年度主要工作安排")
+    assert heading_of("、全面推进。") is None  # a sentence, not a heading
