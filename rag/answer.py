@@ -17,8 +17,15 @@ import numpy as np
 
 from rag.crosslingual import chinese_terms, has_cjk
 from rag.embed import Embedder, load_embedder
-from rag.facts import base_unit, extract_facts, metric_score, normalized_value, split_question_metric
-from rag.search import regions_in, search
+from rag.facts import (
+    base_unit,
+    extract_facts,
+    metric_score,
+    normalized_value,
+    split_question_metric,
+    states_a_goal,
+)
+from rag.search import regions_in, search, short_names
 from rag.sections import heading_of, sentence_spans
 from rag.store import Index, searchable_text
 from rag.types import Answer, Chunk, Citation, Fact, Hit, Row
@@ -40,15 +47,21 @@ _NUMBER_WANTED = re.compile(
     r"多少|几(个|项|件|次|人|名|家|场)?|[率比]|数量|金额|规模|\bhow (many|much)\b|\b(rate|percentage|share|number)\b", re.I
 )
 # Questions about growth: the answer is a change (增长5.1%), not a level.
-_CHANGE_ASKED = re.compile(r"增速|增幅|增长率|涨幅|降幅|(增长|下降|提高|提升|增加|减少)(了)?(多少|最快|最多|最慢|最少|幅度)|增长最|下降最")
-_CHANGE_WORD = re.compile(r"(增速|增幅|增长率|涨幅|降幅|增长|下降|提高|提升|增加|减少)(幅度)?$")
-_GOAL_ASKED = re.compile(r"目标|预期|计划|力争")
+_CHANGE_ASKED = re.compile(
+    r"增速|增幅|增长率|涨幅|降幅|(增长|下降|提高|提升|增加|减少)(了)?(多少|最快|最多|最慢|最少|幅度|目标|预期)|增长最|下降最"
+)
+_CHANGE_WORD = re.compile(r"(增速|增幅|增长率|涨幅|降幅|增长|下降|提高|提升|增加|减少)(幅度|目标|预期目标|预期)?$")
+_GOAL_ASKED = re.compile(r"目标|预期|计划|力争|打算|安排")
 _ASKED_UNIT = re.compile(r"(?:多少|几)(人次|户次|件次|场次|个|件|项|次|人|名|家|场|笔|户|所|座|条|份|起|期|批|天|元)")
 _RATE_WANTED = re.compile(r"率|比例|百分|\b(rate|percent|percentage|share|proportion|ratio)\b", re.I)
 _SUMMARY = re.compile(r"哪些|什么|如何|怎样|怎么|情况|举措|措施|做法|不足|问题|安排|计划|经验|成效")
 _GENERIC_PLACE = re.compile(r"[全各本我该辖城市社园景小片县地哪每个那这]")
 _PLACE = re.compile(r"([\u4e00-\u9fff]{1,6}?(?:自治区|新区|高区|区|市|县|省|旗))")
 _MUNICIPALITIES = {"北京市", "上海市", "天津市", "重庆市"}  # province-level cities
+# Words reports use interchangeably in their headings: a question's 打算 is a heading's 安排.
+_SENSES = [("打算", "安排", "计划", "思路", "下一步", "重点工作"), ("不足", "问题", "短板", "差距", "困难", "挑战")]
+_SAME_SENSE = {w: group for group in _SENSES for w in group}
+_YEAR_ASKED = re.compile(r"(20\d{2})\s*年(?!以来|来|底前|之前)")
 _YEAR = re.compile(r"(19|20)\d{2}年?")
 # Question scaffolding, not content: "…工作做得怎么样", "采取了哪些措施".
 _CONTENT_STOP = {"多少", "全年", "哪些", "什么", "情况", "一共", "总共", "报告", "地区", "怎么样", "怎样", "如何",
@@ -98,12 +111,20 @@ def ask(
     if missing:
         hits = search(index, question, k=3, years=years, embedder=embedder)
         return _not_found(question, f"索引中没有{'、'.join(missing)}的报告", hits)
+    if not years:
+        years = _report_years(index, question, regions)
+        if years == []:
+            named = "、".join(regions or regions_in(question, index.regions))
+            return _not_found(question, f"索引中没有{named}{'、'.join(_YEAR_ASKED.findall(question))}年的报告", [])
     intent = detect_intent(question)
     if intent.kind in ("superlative", "threshold", "enumerate"):
         answer = _compare(index, question, intent, regions, years, embedder)
         if answer is not None:
             return answer
-    hits = search(index, question, k=8, regions=regions, years=years, embedder=embedder)
+    query = question
+    if intent.kind == "summary":  # find the heading that says 安排 when the question says 打算
+        query += " " + " ".join(w for group in _SENSES if any(x in question for x in group) for w in group)
+    hits = search(index, query, k=8, regions=regions, years=years, embedder=embedder)
     if not hits:
         return _not_found(question, "没有检索到相关段落", [])
     if not _supported(index, question, hits):
@@ -121,9 +142,12 @@ def _lookup(index: Index, question: str, hits: list[Hit]) -> Answer:
     terms = _terms(index, question)
     wants_number = bool(_NUMBER_WANTED.search(question))
     core = _question_core(index, question)
+    goals = bool(_GOAL_ASKED.search(question))
     scores = [
         _overlap(terms, index.reports[c.doc].text[s:e])
         + (0.3 if wants_number and _has_number(index.reports[c.doc].text[s:e]) else 0)
+        # a result is not a target: 粮食产量 is 1352.3万吨, not the 1300万吨以上 planned for next year
+        + (0.0 if not wants_number else 0.2 if states_a_goal(index.reports[c.doc].text[s:e], c.section) == goals else -0.2)
         + _phrase_bonus(core, index.reports[c.doc].text[s:e])
         - 0.02 * rank
         for rank, (s, e, c) in enumerate(sentences)
@@ -164,8 +188,9 @@ def _direct_figure(index: Index, question: str, chunk: Chunk, start: int, end: i
 
 def _summary(index: Index, question: str, hits: list[Hit]) -> Answer:
     """The points of the best-matching section: its 一是/二是 or (一)(二) sub-headings, each quoted."""
-    top = hits[0].chunk
     terms = _terms(index, question)
+    # The passage whose headings say what is asked (工作打算, 存在的不足), not merely the best-ranked one.
+    top = max(hits[:5], key=lambda h: (max((_overlap(terms, x) for x in h.chunk.section), default=0), -h.rank)).chunk
     depth = max(range(len(top.section) + 1), key=lambda d: (_overlap(terms, top.section[d - 1]) if d else 0, -d))
     # A point with no sub-points of its own (二是…落地) gives way to the section above it.
     for d in range(depth, 0, -1):  # depth 0 (no heading names the topic): quote the best sentence instead
@@ -205,6 +230,10 @@ def _compare(index, question, intent, regions, years, embedder) -> Answer | None
     metric, context = split_question_metric(question)
     change = bool(_CHANGE_ASKED.search(question))  # 增速最快: rank the changes, not the levels
     metric = _CHANGE_WORD.sub("", metric) if change else metric
+    for region in regions_in(question, index.regions):  # 福建和陕西…哪个更高: the places are not the metric
+        for name in (region, *short_names(region)):
+            metric = metric.replace(name, "")
+    metric = metric.lstrip("和与及、跟同")
     if not metric:
         return None
     wanted_regions = set(regions or ()) or set(regions_in(question, index.regions)) or _regions_of_level(index, question)
@@ -334,6 +363,21 @@ def _not_found(question: str, why: str, hits: list[Hit]) -> Answer:
     return Answer(question, "\n".join(lines), "not_found", related=tuple(hits[:3]))
 
 
+def _report_years(index: Index, question: str, regions: list[str] | None) -> list[int] | None:
+    """The report years a question about year Y can mean: Y (法治政府 reports are on their year) or Y+1
+    (a 政府工作报告 reviews the year before). None when no year is asked; [] when a named region has neither."""
+    asked = {int(y) for y in _YEAR_ASKED.findall(question)}
+    if not asked:
+        return None
+    named = set(regions or ()) or set(regions_in(question, index.regions))
+    have = {r.year for r in index.reports.values() if r.year and (not named or r.region in named)}
+    wanted = asked | {y + 1 for y in asked}
+    if _GOAL_ASKED.search(question):  # "2025年工作打算" is set out in the report on 2024
+        wanted |= {y - 1 for y in asked}
+    found = sorted(have & wanted)
+    return found if found or named else None
+
+
 def _unindexed_places(index: Index, question: str) -> list[str]:
     """Place names in the question (朝阳区) that no indexed report is about."""
     known = set(index.regions) | {r.title for r in index.reports.values()}
@@ -388,7 +432,7 @@ def _terms(index: Index, question: str) -> list[tuple[tuple[str, ...], float]]:
         terms = [(t.chinese, 1.0) for t in chinese_terms(question, index.word_counts, index.regions, per_term=5)]
         numbers = [n for n in re.findall(r"\d{3,}", question) if not _YEAR.fullmatch(n)]  # the 12345 hotline
         return terms + [((n,), 1.0) for n in numbers]
-    return [((w,), float(len(w))) for w in _content_words(index, question)]
+    return [(_SAME_SENSE.get(w, (w,)), float(len(w))) for w in _content_words(index, question)]
 
 
 def _overlap(terms: list[tuple[tuple[str, ...], float]], text: str) -> float:

@@ -116,10 +116,9 @@ def extract_facts(chunk: Chunk) -> list[Fact]:
     """The figures stated in `chunk`, each with its metric, field, kind and source sentence."""
     text = chunk.text.translate(_FULLWIDTH)
     facts: list[Fact] = []
-    in_plan = any(_PLAN_SECTION.search(h) for h in chunk.section)
     for s, e in _sentence_spans(text):
         where = (chunk.text[s:e], chunk.start + s, chunk.start + e, chunk.section)
-        goal = in_plan or bool(_TARGET.search(text[s:e]))
+        goal = states_a_goal(text[s:e], chunk.section)
         for metric, value, unit, qualifier, kind, at in _sentence_figures(text[s:e], chunk.region):
             context = _context(metric, text, s, e, s + at, chunk.section)
             target = goal or qualifier == "左右"
@@ -129,6 +128,11 @@ def extract_facts(chunk: Chunk) -> list[Fact]:
                 )
             )
     return facts
+
+
+def states_a_goal(sentence: str, section: tuple[str, ...] = ()) -> bool:
+    """Whether a sentence sets a target (主要预期目标…, 力争…) or sits in a plan section (2025年工作安排)."""
+    return bool(_TARGET.search(sentence)) or any(_PLAN_SECTION.search(h) for h in section)
 
 
 def base_unit(unit: str) -> str:

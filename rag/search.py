@@ -71,14 +71,25 @@ def regions_in(text: str, regions: Iterable[str]) -> list[str]:
     found = []
     latin_words = re.findall(r"[a-z]+", text.lower())
     for region in sorted(regions, key=len, reverse=True):
-        for m in re.finditer(re.escape(region), text):
-            if len(region) > 2 or _at_word_edge(text, m.start(), m.end()):
+        for name in (region, *short_names(region)):
+            m = next((m for m in re.finditer(re.escape(name), text)
+                      if len(name) > 2 or _at_word_edge(text, m.start(), m.end())), None)
+            if m:
                 if not any(region in longer for longer in found):
                     found.append(region)
                 break
         if latin_words and region not in found and spelled_in(latin_words, pinyin_spellings(region)):
             found.append(region)
     return found
+
+
+def short_names(region: str) -> tuple[str, ...]:
+    """How people shorten a province or city: 福建省 → 福建, 广西壮族自治区 → 广西, 北京市 → 北京."""
+    if region.endswith("自治区"):
+        return ("内蒙古",) if region.startswith("内蒙古") else (region[:2],)
+    if region.endswith(("省", "市")) and len(region) >= 3:
+        return (region[:-1],)
+    return ()
 
 
 def _at_word_edge(text: str, start: int, end: int) -> bool:
