@@ -97,7 +97,10 @@ def _at_word_edge(text: str, start: int, end: int) -> bool:
     before, after = text[start - 1 : start], text[end : end + 1]
     if not _CJK.match(before) or before in "市省县州":
         return True
-    return not is_word(before + text[start]) and not is_word(text[end - 1] + after)
+    if is_word(before + text[start]):
+        return False
+    # 区域 ends no place name, but 岭北 + 地区 does
+    return text[end : end + 2] == "地区" or after in "的和与及、，,。？?！!" or not is_word(text[end - 1] + after)
 
 
 def _allowed(index: Index, regions: set[str], years: set[int]) -> np.ndarray:

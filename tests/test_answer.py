@@ -350,7 +350,8 @@ def test_a_neighbouring_metric_is_not_ranked_as_the_asked_one(districts_and_a_pr
 def provinces(tmp_path_factory):
     folder = tmp_path_factory.mktemp("province-reports")
     bodies = {
-        "岭南省": "全省地区生产总值6万亿元、增长5.8%。\n今年主要预期目标是：地区生产总值增长9%左右。",
+        "岭南省": "全省地区生产总值6万亿元、增长5.8%。粮食产量1352.3万吨、再创新高。\n"
+        "今年主要预期目标是：地区生产总值增长9%左右，粮食产量1300万吨以上。",
         "岭北省": "全省地区生产总值3万亿元、增长6.3%。",
     }
     for region, body in bodies.items():
@@ -371,3 +372,19 @@ def test_growth_is_ranked_by_the_achieved_change_not_the_target(provinces):
 def test_levels_are_ranked_when_the_level_is_asked(provinces):
     answer = ask(provinces, "哪个省地区生产总值最高?")
     assert answer.answer.startswith("**岭南省最高**") and "6万亿元" in answer.answer
+
+
+def test_short_province_names_are_understood(provinces):
+    answer = ask(provinces, "岭南和岭北地区生产总值哪个更高？")
+    assert answer.answer.startswith("**岭南省最高**：地区生产总值6万亿元")
+
+
+def test_a_lookup_gives_the_result_not_the_target_unless_the_target_is_asked(provinces):
+    assert ask(provinces, "岭南省粮食产量多少万吨？").answer.startswith("**1352.3万吨**")
+    assert ask(provinces, "岭南省2025年粮食产量目标是多少？").answer.startswith("**1300万吨以上**")
+
+
+def test_a_year_reviewed_finds_the_next_years_work_report_and_a_missing_year_is_not_found(provinces):
+    assert "6万亿元" in ask(provinces, "岭南省2024年地区生产总值是多少？").answer
+    answer = ask(provinces, "岭南省2019年地区生产总值是多少？")
+    assert answer.mode == "not_found" and "没有岭南省2019年的报告" in answer.answer
