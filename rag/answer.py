@@ -61,6 +61,7 @@ _MUNICIPALITIES = {"北京市", "上海市", "天津市", "重庆市"}  # provin
 # Words reports use interchangeably in their headings: a question's 打算 is a heading's 安排.
 _SENSES = [("打算", "安排", "计划", "思路", "下一步", "重点工作"), ("不足", "问题", "短板", "差距", "困难", "挑战")]
 _SAME_SENSE = {w: group for group in _SENSES for w in group}
+_REPORT_YEAR = re.compile(r"(20\d{2})\s*年(?:度)?的?(?:政府工作|法治政府建设(?:情况)?|工作)?报告")  # the report's own year
 _YEAR_ASKED = re.compile(r"(20\d{2})\s*年(?!以来|来|底前|之前)")
 _YEAR = re.compile(r"(19|20)\d{2}年?")
 # Question scaffolding, not content: "…工作做得怎么样", "采取了哪些措施".
@@ -189,8 +190,10 @@ def _direct_figure(index: Index, question: str, chunk: Chunk, start: int, end: i
 def _summary(index: Index, question: str, hits: list[Hit]) -> Answer:
     """The points of the best-matching section: its 一是/二是 or (一)(二) sub-headings, each quoted."""
     terms = _terms(index, question)
-    # The passage whose headings say what is asked (工作打算, 存在的不足), not merely the best-ranked one.
-    top = max(hits[:5], key=lambda h: (max((_overlap(terms, x) for x in h.chunk.section), default=0), -h.rank)).chunk
+    # For 打算 / 不足 questions, the best passage under a heading that says so (主要安排, 存在的不足).
+    senses = [w for group in _SENSES if any(x in question for x in group) for w in group]
+    headed = [h for h in hits[:5] if any(w in "".join(h.chunk.section) for w in senses)]
+    top = (headed or hits)[0].chunk
     depth = max(range(len(top.section) + 1), key=lambda d: (_overlap(terms, top.section[d - 1]) if d else 0, -d))
     # A point with no sub-points of its own (二是…落地) gives way to the section above it.
     for d in range(depth, 0, -1):  # depth 0 (no heading names the topic): quote the best sentence instead
@@ -374,6 +377,8 @@ def _report_years(index: Index, question: str, regions: list[str] | None) -> lis
     wanted = asked | {y + 1 for y in asked}
     if _GOAL_ASKED.search(question):  # "2025年工作打算" is set out in the report on 2024
         wanted |= {y - 1 for y in asked}
+    if _REPORT_YEAR.search(question):  # "2024年政府工作报告" names the report itself
+        wanted = {int(y) for y in _REPORT_YEAR.findall(question)}
     found = sorted(have & wanted)
     return found if found or named else None
 
