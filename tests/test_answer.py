@@ -388,3 +388,14 @@ def test_a_year_reviewed_finds_the_next_years_work_report_and_a_missing_year_is_
     assert "6万亿元" in ask(provinces, "岭南省2024年地区生产总值是多少？").answer
     answer = ask(provinces, "岭南省2019年地区生产总值是多少？")
     assert answer.mode == "not_found" and "没有岭南省2019年的报告" in answer.answer
+
+
+def test_a_plan_question_finds_the_plan_section_though_it_says_anpai(seeds):
+    answer = ask(seeds, "镜湖区下一年的工作打算是什么？")
+    assert "主要安排" in answer.answer.splitlines()[0] and len(answer.citations) >= 2
+    assert_verbatim(seeds, answer)
+
+
+def test_a_named_report_year_means_that_report(provinces):
+    assert "6万亿元" in ask(provinces, "岭南省2025年政府工作报告中地区生产总值是多少？").answer
+    assert ask(provinces, "岭南省2024年政府工作报告中地区生产总值是多少？").mode == "not_found"
