@@ -144,12 +144,14 @@ def _lookup(index: Index, question: str, hits: list[Hit]) -> Answer:
     wants_number = bool(_NUMBER_WANTED.search(question))
     core = _question_core(index, question)
     goals = bool(_GOAL_ASKED.search(question))
+    asked_years = _YEAR_ASKED.findall(question)  # a sentence that names the year asked about is likelier on it
     scores = [
         _overlap(terms, index.reports[c.doc].text[s:e])
         + (0.3 if wants_number and _has_number(index.reports[c.doc].text[s:e]) else 0)
         # a result is not a target: 粮食产量 is 1352.3万吨, not the 1300万吨以上 planned for next year
         + (0.0 if not wants_number else 0.2 if states_a_goal(index.reports[c.doc].text[s:e], c.section) == goals else -0.2)
         + _phrase_bonus(core, index.reports[c.doc].text[s:e])
+        + (0.15 if any(f"{y}年" in index.reports[c.doc].text[s:e] for y in asked_years) else 0)
         - 0.02 * rank
         for rank, (s, e, c) in enumerate(sentences)
     ]
@@ -367,20 +369,31 @@ def _not_found(question: str, why: str, hits: list[Hit]) -> Answer:
 
 
 def _report_years(index: Index, question: str, regions: list[str] | None) -> list[int] | None:
-    """The report years a question about year Y can mean: Y (法治政府 reports are on their year) or Y+1
-    (a 政府工作报告 reviews the year before). None when no year is asked; [] when a named region has neither."""
+    """The report years a question about year Y means. None when it names no year; [] when a named
+    region has no report for it.
+
+    A 政府工作报告 of year Y+1 reviews year Y and sets the targets of Y+1; a 法治政府建设 report of
+    year Y reviews Y and plans Y+1. "2024年政府工作报告" names the report itself.
+    """
     asked = {int(y) for y in _YEAR_ASKED.findall(question)}
     if not asked:
         return None
+    if _REPORT_YEAR.search(question):
+        return sorted({int(y) for y in _REPORT_YEAR.findall(question)})
     named = set(regions or ()) or set(regions_in(question, index.regions))
-    have = {r.year for r in index.reports.values() if r.year and (not named or r.region in named)}
-    wanted = asked | {y + 1 for y in asked}
-    if _GOAL_ASKED.search(question):  # "2025年工作打算" is set out in the report on 2024
-        wanted |= {y - 1 for y in asked}
-    if _REPORT_YEAR.search(question):  # "2024年政府工作报告" names the report itself
-        wanted = {int(y) for y in _REPORT_YEAR.findall(question)}
-    found = sorted(have & wanted)
-    return found if found or named else None
+    reports = [r for r in index.reports.values() if r.year and (not named or r.region in named)]
+    goals = bool(_GOAL_ASKED.search(question))
+
+    def meant(report) -> set[int]:
+        if "工作报告" in report.title:
+            return asked if goals else {y + 1 for y in asked}
+        return {y - 1 for y in asked} if goals else asked
+
+    precise = sorted({r.year for r in reports if r.year in meant(r)})
+    if precise and named:
+        return precise
+    loose = sorted({r.year for r in reports} & (asked | {y + 1 for y in asked} | ({y - 1 for y in asked} if goals else set())))
+    return loose if loose or named else None
 
 
 def _unindexed_places(index: Index, question: str) -> list[str]:
