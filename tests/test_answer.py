@@ -399,3 +399,9 @@ def test_a_plan_question_finds_the_plan_section_though_it_says_anpai(seeds):
 def test_a_named_report_year_means_that_report(provinces):
     assert "6万亿元" in ask(provinces, "岭南省2025年政府工作报告中地区生产总值是多少？").answer
     assert ask(provinces, "岭南省2024年政府工作报告中地区生产总值是多少？").mode == "not_found"
+
+
+def test_next_years_plans_are_in_this_years_rule_of_law_report(seeds):
+    answer = ask(seeds, "镜湖区2025年法治政府建设的工作打算是什么？")
+    assert answer.mode == "lookup" and "主要安排" in answer.answer.splitlines()[0]
+    assert {c.year for c in answer.citations} == {2024}
