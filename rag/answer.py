@@ -262,6 +262,10 @@ def _compare(index, question, intent, regions, years, embedder) -> Answer | None
         table = best_level if f.kind == "level" or change else best_change
         if f.doc not in table or s > table[f.doc][0]:
             table[f.doc] = (s, f)
+    # A region with reports of several years is compared by its latest figure: one row per region.
+    best_level = _latest_per_region(best_level)
+    ranked_regions = {f.region for _, f in best_level.values()}
+    best_change = {d: v for d, v in _latest_per_region(best_change).items() if v[1].region not in ranked_regions}
     if not best_level:
         return None
     levels = [f for _, f in best_level.values()]
@@ -290,6 +294,15 @@ def _compare(index, question, intent, regions, years, embedder) -> Answer | None
     if others:
         lines += ["", "其他报告："] + others
     return Answer(question, _with_sources("\n".join(lines), citations), "compare", tuple(citations), tuple(rows))
+
+
+def _latest_per_region(best: dict[str, tuple[float, Fact]]) -> dict[str, tuple[float, Fact]]:
+    latest: dict[str, tuple[str, tuple[float, Fact]]] = {}
+    for doc, (score, fact) in best.items():
+        kept = latest.get(fact.region)
+        if kept is None or (fact.year or 0, score) > (kept[1][1].year or 0, kept[1][0]):
+            latest[fact.region] = (doc, (score, fact))
+    return dict(latest.values())
 
 
 def _regions_of_level(index: Index, question: str) -> set[str]:
@@ -322,7 +335,10 @@ def _compare_headline(question: str, intent: Intent, levels: list[Fact], metric:
     top = levels[0]
     ties = [f for f in levels if normalized_value(f) == normalized_value(top)]
     word = "最高" if intent.descending else "最低"
-    if re.search(r"最(多|少)|(多|少)[？?。]?$", question):
+    asked_word = re.search(r"最(多|少|快|慢|大|小)", question)
+    if asked_word:
+        word = asked_word.group()
+    elif re.search(r"(多|少)[？?。]?$", question):
         word = "最多" if intent.descending else "最少"
     names = "、".join(f.region for f in ties) + ("并列" if len(ties) > 1 else "")
     return f"**{names}{word}**：{label}{_figure(top)}（{top.year}年）[1]"

@@ -388,6 +388,9 @@ def metric_score(query_metric: str, query_context: str, fact: Fact, change: bool
 def _canon(metric: str) -> str:
     """A metric spelt one way: 调处成功率 ≡ 化解率, 新收…案件数 ≡ …案件 (receiving verbs and 数量 dropped)."""
     s = re.sub(r"[的\s“”\"'《》()（）]", "", metric).replace("调处", "化解")
+    # the same figure by other names: 本地/地区生产总值 (GDP), 粮食(总)产量, 全省… scope words
+    s = re.sub(r"本地生产总值|GDP|gdp", "地区生产总值", s).replace("总产量", "产量")
+    s = re.sub(r"^(?:全省|全市|全区|全县|全疆|全州|全国|我省|我市|我区|我县)(?=..)", "", s)
     s = re.sub(r"(?<=.)成功率$", "率", s)
     if not s.endswith("率"):
         s = re.sub(r"(?<=.)(?:金额|总额|数额)$|(?<=[员者])人数$|(?<=.)(?:数量|总数|总量|数目|数|量)$", "", s)

@@ -365,7 +365,7 @@ def provinces(tmp_path_factory):
 
 def test_growth_is_ranked_by_the_achieved_change_not_the_target(provinces):
     answer = ask(provinces, "哪个省地区生产总值增速最快?")
-    assert answer.answer.startswith("**岭北省最高**") and "6.3%" in answer.answer
+    assert answer.answer.startswith("**岭北省最快**") and "6.3%" in answer.answer
     assert [r.region for r in answer.rows] == ["岭北省", "岭南省"] and "9%" not in answer.answer
 
 
@@ -405,3 +405,32 @@ def test_next_years_plans_are_in_this_years_rule_of_law_report(seeds):
     answer = ask(seeds, "镜湖区2025年法治政府建设的工作打算是什么？")
     assert answer.mode == "lookup" and "主要安排" in answer.answer.splitlines()[0]
     assert {c.year for c in answer.citations} == {2024}
+
+
+def test_each_region_is_compared_by_its_latest_report(tmp_path):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for year, rate in ((2022, "70%"), (2023, "40%")):
+        (folder / f"青山区{year}.txt").write_text(
+            f"青山区人民政府关于{year}年法治政府建设情况的报告\n\n一、主要举措和成效\n全年新收行政复议案件40件，调解率达{rate}。\n",
+            encoding="utf-8",
+        )
+    (folder / "东湖区2023.txt").write_text(
+        "东湖区人民政府关于2023年法治政府建设情况的报告\n\n一、主要举措和成效\n全年新收行政复议案件25件，调解率达50%。\n",
+        encoding="utf-8",
+    )
+    add_reports(tmp_path / "ix", [folder])
+    answer = ask(load_index(tmp_path / "ix"), "哪个区复议调解率最高?")
+    assert [(r.region, r.year) for r in answer.rows] == [("东湖区", 2023), ("青山区", 2023)]
+
+
+def test_metric_synonyms_are_one_metric():
+    from rag.facts import metric_score
+    from rag.types import Fact
+
+    def fact(metric):
+        return Fact("d", "r", 2025, metric, "", 1344, "亿斤", "", "level", "", 0, 0)
+
+    assert metric_score("粮食产量", "", fact("粮食总产量")) == metric_score("粮食产量", "", fact("粮食产量"))
+    gdp = Fact("d", "r", 2024, "本地生产总值", "", 8566, "亿元", "", "level", "", 0, 0)
+    assert metric_score("地区生产总值", "", gdp) == 1.0
