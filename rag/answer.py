@@ -50,14 +50,20 @@ _NUMBER_WANTED = re.compile(
 _CHANGE_ASKED = re.compile(
     r"增速|增幅|增长率|涨幅|降幅|(增长|下降|提高|提升|增加|减少)(了)?(多少|最快|最多|最慢|最少|幅度|目标|预期)|增长最|下降最"
 )
+_CHANGE_ASKED_EN = re.compile(r"\b(growth|grow|grew|increase[ds]?|rise|rose|decline[ds]?|fell)\b", re.I)
 _CHANGE_WORD = re.compile(r"(增速|增幅|增长率|涨幅|降幅|增长|下降|提高|提升|增加|减少)(幅度|目标|预期目标|预期)?$")
-_GOAL_ASKED = re.compile(r"目标|预期|计划|力争|打算|安排")
+_GOAL_ASKED = re.compile(r"目标|预期|计划|力争|打算|安排|\b(target|goal|plan)s?\b", re.I)
 _ASKED_UNIT = re.compile(r"(?:多少|几)(人次|户次|件次|场次|个|件|项|次|人|名|家|场|笔|户|所|座|条|份|起|期|批|天|元)")
 _RATE_WANTED = re.compile(r"率|比例|百分|\b(rate|percent|percentage|share|proportion|ratio)\b", re.I)
 _SUMMARY = re.compile(r"哪些|什么|如何|怎样|怎么|情况|举措|措施|做法|不足|问题|安排|计划|经验|成效")
 _GENERIC_PLACE = re.compile(r"[全各本我该辖城市社园景小片县地哪每个那这]")
 _PLACE = re.compile(r"([\u4e00-\u9fff]{1,6}?(?:自治区|新区|高区|区|市|县|省|旗))")
 _MUNICIPALITIES = {"北京市", "上海市", "天津市", "重庆市"}  # province-level cities
+# Province-level names as people write them, to tell "香港…" or "浙江…" from a place the index has.
+_PROVINCES = (
+    "北京 天津 上海 重庆 河北 山西 辽宁 吉林 黑龙江 江苏 浙江 安徽 福建 江西 山东 河南 湖北 湖南 广东 海南 "
+    "四川 贵州 云南 陕西 甘肃 青海 台湾 内蒙古 广西 西藏 宁夏 新疆 香港 澳门"
+).split()
 # Words reports use interchangeably in their headings: a question's 打算 is a heading's 安排.
 _SENSES = [("打算", "安排", "计划", "思路", "下一步", "重点工作"), ("不足", "问题", "短板", "差距", "困难", "挑战")]
 _SAME_SENSE = {w: group for group in _SENSES for w in group}
@@ -66,7 +72,8 @@ _YEAR_ASKED = re.compile(r"(20\d{2})\s*年(?!以来|来|底前|之前)")
 _YEAR = re.compile(r"(19|20)\d{2}年?")
 # Question scaffolding, not content: "…工作做得怎么样", "采取了哪些措施".
 _CONTENT_STOP = {"多少", "全年", "哪些", "什么", "情况", "一共", "总共", "报告", "地区", "怎么样", "怎样", "如何",
-                 "采取", "方面", "有关", "相关", "具体", "主要", "哪个", "哪里", "请问", "介绍", "一下"}
+                 "采取", "方面", "有关", "相关", "具体", "主要", "哪个", "哪里", "请问", "介绍", "一下", "举措", "措施",
+                 "做法"}
 
 
 @dataclass(frozen=True)
@@ -116,7 +123,8 @@ def ask(
         years = _report_years(index, question, regions)
         if years == []:
             named = "、".join(regions or regions_in(question, index.regions))
-            return _not_found(question, f"索引中没有{named}{'、'.join(_YEAR_ASKED.findall(question))}年的报告", [])
+            asked = _YEAR_ASKED.findall(question) or re.findall(r"\b20\d{2}\b", question)
+            return _not_found(question, f"索引中没有{named}{'、'.join(asked)}年的报告", [])
     intent = detect_intent(question)
     if intent.kind in ("superlative", "threshold", "enumerate"):
         answer = _compare(index, question, intent, regions, years, embedder)
@@ -169,7 +177,7 @@ def _direct_figure(index: Index, question: str, chunk: Chunk, start: int, end: i
     if not _NUMBER_WANTED.search(question):
         return ""
     piece = Chunk(chunk.doc, start, end, chunk.text[start - chunk.start : end - chunk.start], chunk.section, chunk.title, chunk.region, chunk.year)
-    change = bool(_CHANGE_ASKED.search(question))
+    change = bool(_CHANGE_ASKED.search(question) or (not has_cjk(question) and _CHANGE_ASKED_EN.search(question)))
     facts = [f for f in extract_facts(piece) if f.kind == ("change" if change else "level")]
     if not facts:
         return ""
@@ -202,18 +210,38 @@ def _summary(index: Index, question: str, hits: list[Hit]) -> Answer:
         parent = top.section[:d]
         points = _section_points(index, top.doc, parent)
         if len(points) >= 2:
+            intro = f"一节列出 {len(points)} 点："
             break
     else:
-        return _lookup(index, question, hits)
+        # A section that runs as prose ("比如…") is quoted sentence by sentence, up to five.
+        parent = top.section[:depth]
+        points = _section_points(index, top.doc, parent, prose=True)[:5] if depth else []
+        if len(points) < 2:
+            return _lookup(index, question, hits)
+        intro = "一节写道："
     citations = [_citation(index, n, top.doc, sec, s, e) for n, (s, e, sec) in enumerate(points, start=1)]
     path = " > ".join(parent) or top.title
-    lines = [f"{top.region}报告“{path}”一节列出 {len(citations)} 点：", ""]
+    lines = [f"{top.region}报告“{path}”{intro}", ""]
     lines += [f"{c.n}. “{c.quote}”[{c.n}]" for c in citations]
     return Answer(question, _with_sources("\n".join(lines), citations), "lookup", tuple(citations), related=tuple(hits[:3]))
 
 
-def _section_points(index: Index, doc: str, parent: tuple[str, ...]) -> list[tuple[int, int, tuple[str, ...]]]:
-    """(start, end, section) of each first-level point under `parent`: its 一是/二是 or (一)(二) sentences."""
+def _section_points(
+    index: Index, doc: str, parent: tuple[str, ...], prose: bool = False
+) -> list[tuple[int, int, tuple[str, ...]]]:
+    """(start, end, section) of each first-level point under `parent`: its 一是/二是 or (一)(二) sentences.
+
+    With `prose`, the section's sentences that are not headings instead.
+    """
+    if prose:
+        text = index.reports[doc].text
+        return [
+            (s, e, c.section)
+            for c in index.chunks
+            if c.doc == doc and c.section[: len(parent)] == parent
+            for s, e in _chunk_sentences(index, c)
+            if not heading_of(text[s:e])
+        ]
     text = index.reports[doc].text
     # Read off the sentences, not the chunk labels: a short 一是 merged into its sibling's chunk counts.
     found: dict[int, tuple[int, int, int, tuple[str, ...]]] = {}
@@ -392,6 +420,8 @@ def _report_years(index: Index, question: str, regions: list[str] | None) -> lis
     year Y reviews Y and plans Y+1. "2024年政府工作报告" names the report itself.
     """
     asked = {int(y) for y in _YEAR_ASKED.findall(question)}
+    if not has_cjk(question):  # "in 2023"
+        asked = {int(y) for y in re.findall(r"\b(20\d{2})\b", question)}
     if not asked:
         return None
     if _REPORT_YEAR.search(question):
@@ -406,7 +436,7 @@ def _report_years(index: Index, question: str, regions: list[str] | None) -> lis
         return {y - 1 for y in asked} if goals else asked
 
     precise = sorted({r.year for r in reports if r.year in meant(r)})
-    if precise and named:
+    if named:  # 镜湖区2023年… is not answered from the report on 2024
         return precise
     loose = sorted({r.year for r in reports} & (asked | {y + 1 for y in asked} | ({y - 1 for y in asked} if goals else set())))
     return loose if loose or named else None
@@ -415,15 +445,26 @@ def _report_years(index: Index, question: str, regions: list[str] | None) -> lis
 def _unindexed_places(index: Index, question: str) -> list[str]:
     """Place names in the question (朝阳区) that no indexed report is about."""
     known = set(index.regions) | {r.title for r in index.reports.values()}
-    out = []
+    named = regions_in(question, index.regions)  # 浙江省温州市鹿城区 is about 鹿城区
+    out = [p for p in _PROVINCES if p in question and not named and not any(k.startswith(p) for k in known)]
     for m in _PLACE.finditer(_YEAR.sub(" ", question)):  # not 年来区 in "2021年来区访"
-        name = m.group(1)
+        name = m.group(1).lstrip("和与及跟同")
         if _GENERIC_PLACE.search(name[:-1][-1:]) or len(name) < 2 or _GENERIC_PLACE.match(name):
             continue
         # A name the reports use is no unknown place: 来区 of 来区访, 北京市 in a report on 朝阳区.
-        if not any(name in k or k in name for k in known) and not any(name in r.text for r in index.reports.values()):
+        if any(name in k or k in name for k in known) or any(name in r.text for r in index.reports.values()):
+            continue
+        if not _encloses_a_named_region(question, m.end(), named):  # 温州市 of 温州市鹿城区
             out.append(name)
     return out
+
+
+def _encloses_a_named_region(question: str, end: int, named: list[str]) -> bool:
+    for region in named:
+        at = question.find(region, end)
+        if at >= end and re.fullmatch(r"[\u4e00-\u9fff]{0,12}", question[end:at]) and not re.search(r"[和与及跟同]", question[end:at]):
+            return True
+    return False
 
 
 # ---------------------------------------------------------------- helpers
@@ -463,7 +504,11 @@ def _terms(index: Index, question: str) -> list[tuple[tuple[str, ...], float]]:
     An English term counts as found when any of its Chinese translations is (legal aid → 法律/援助).
     """
     if not has_cjk(question):
-        terms = [(t.chinese, 1.0) for t in chinese_terms(question, index.word_counts, index.regions, per_term=5)]
+        terms = [
+            # Reports write some acronyms as they are: 全区GDP同比增长8.5%
+            (t.chinese + ((t.english.upper(),) if len(t.english) <= 4 and t.english.isalnum() else ()), 1.0)
+            for t in chinese_terms(question, index.word_counts, index.regions, per_term=5)
+        ]
         numbers = [n for n in re.findall(r"\d{3,}", question) if not _YEAR.fullmatch(n)]  # the 12345 hotline
         return terms + [((n,), 1.0) for n in numbers]
     return [(_SAME_SENSE.get(w, (w,)), float(len(w))) for w in _content_words(index, question)]

@@ -43,7 +43,8 @@ def english_terms(question: str, places: Iterable[str] = ()) -> list[Term]:
 
     Words that spell one of `places` in pinyin (Jinghu → 镜湖区) are place names, not terms.
     """
-    words = [w[:-2] if w.endswith("'s") else w for w in re.findall(r"[a-z0-9]+(?:'[a-z]+)?", question.lower())]
+    words = [w[:-2] if w.endswith("'s") else w for w in re.findall(r"[a-z0-9]+(?:'[a-z]+)*", question.lower())]
+    words = [w.replace("'", "") for w in words]  # Bao'an → baoan
     names = set().union(*(pinyin_spellings(p) for p in places)) if places else set()
     glossary = _glossary()
     terms, i = [], 0
@@ -121,8 +122,10 @@ def _gloss_keys(gloss: str) -> list[str]:
 
 @functools.cache
 def pinyin_spellings(region: str) -> frozenset[str]:
-    """How a region is written in English, every reading of its name without 区/市/县: 调兵山市 → diaobingshan."""
-    stem = re.sub(r"(自治区|自治县|自治州|新区|区|市|县|旗|镇)$", "", region)
+    """How a region is written in English, every reading of its name without 区/市/县/省: 调兵山市 → diaobingshan."""
+    stem = re.sub(r"(自治区|自治县|自治州|新区|区|市|县|旗|镇|省)$", "", region)
+    if region.endswith("自治区"):  # 广西壮族自治区 → Guangxi, 内蒙古自治区 → Inner Mongolia is not pinyin
+        stem = "内蒙古" if region.startswith("内蒙古") else region[:2]
     if len(stem) < 2:
         return frozenset()  # 高区 → "gao": too short to tell from an English word
     readings = pinyin(stem, style=Style.NORMAL, heteronym=True, errors="ignore")
