@@ -74,6 +74,7 @@ _YEAR = re.compile(r"(19|20)\d{2}年?")
 _CONTENT_STOP = {"多少", "全年", "哪些", "什么", "情况", "一共", "总共", "报告", "地区", "怎么样", "怎样", "如何",
                  "采取", "方面", "有关", "相关", "具体", "主要", "哪个", "哪里", "请问", "介绍", "一下", "举措", "措施",
                  "做法"}
+_SCAFFOLD = re.compile("|".join(sorted((w for w in _CONTENT_STOP if len(w) > 1), key=len, reverse=True)))
 
 
 @dataclass(frozen=True)
@@ -477,7 +478,8 @@ def _content_words(index: Index, question: str) -> list[str]:
     stripped = _YEAR.sub(" ", question)
     for r in regions:
         stripped = stripped.replace(r, " ")
-    words = [w for w in segmenter.tokens(stripped) if w not in _CONTENT_STOP and not w.isdigit() and len(w) > 1]
+    words = [_SCAFFOLD.sub("", w) for w in segmenter.tokens(stripped)]  # 管理方面 → 管理
+    words = [w for w in words if w not in _CONTENT_STOP and not w.isdigit() and len(w) > 1]
     # cut_for_search yields a word and its parts; keep the longest forms
     return [w for w in dict.fromkeys(words) if not any(w != o and w in o for o in words)]
 
