@@ -121,7 +121,7 @@ def ask(
         hits = search(index, question, k=3, years=years, embedder=embedder)
         return _not_found(question, f"索引中没有{'、'.join(missing)}的报告", hits)
     if not years:
-        years = _report_years(index, question, regions)
+        years = _report_years(index, question, regions, plans=detect_intent(question).kind == "summary")
         if years == []:
             named = "、".join(regions or regions_in(question, index.regions))
             asked = _YEAR_ASKED.findall(question) or re.findall(r"\b20\d{2}\b", question)
@@ -133,7 +133,7 @@ def ask(
             return answer
     query = question
     if intent.kind == "summary":  # find the heading that says 安排 when the question says 打算
-        query += " " + " ".join(w for group in _SENSES if any(x in question for x in group) for w in group)
+        query = " ".join([question, *(w for group in _SENSES if any(x in question for x in group) for w in group)])
     hits = search(index, query, k=8, regions=regions, years=years, embedder=embedder)
     if not hits:
         return _not_found(question, "没有检索到相关段落", [])
@@ -204,6 +204,8 @@ def _summary(index: Index, question: str, hits: list[Hit]) -> Answer:
     # For 打算 / 不足 questions, the best passage under a heading that says so (主要安排, 存在的不足).
     senses = [w for group in _SENSES if any(x in question for x in group) for w in group]
     headed = [h for h in hits[:5] if any(w in "".join(h.chunk.section) for w in senses)]
+    # else the first passage whose headings name the topic at all ("2025年政府工作" for 政府工作…重点任务)
+    headed = headed or [h for h in hits[:5] if any(_overlap(terms, x) for x in h.chunk.section)]
     top = (headed or hits)[0].chunk
     depth = max(range(len(top.section) + 1), key=lambda d: (_overlap(terms, top.section[d - 1]) if d else 0, -d))
     # A point with no sub-points of its own (二是…落地) gives way to the section above it.
@@ -413,7 +415,7 @@ def _not_found(question: str, why: str, hits: list[Hit]) -> Answer:
     return Answer(question, "\n".join(lines), "not_found", related=tuple(hits[:3]))
 
 
-def _report_years(index: Index, question: str, regions: list[str] | None) -> list[int] | None:
+def _report_years(index: Index, question: str, regions: list[str] | None, plans: bool = False) -> list[int] | None:
     """The report years a question about year Y means. None when it names no year; [] when a named
     region has no report for it.
 
@@ -431,10 +433,10 @@ def _report_years(index: Index, question: str, regions: list[str] | None) -> lis
     reports = [r for r in index.reports.values() if r.year and (not named or r.region in named)]
     goals = bool(_GOAL_ASKED.search(question))
 
-    def meant(report) -> set[int]:
+    def meant(report) -> set[int]:  # `plans`: "2025年有哪些举措" may be what a report plans for that year
         if "工作报告" in report.title:
-            return asked if goals else {y + 1 for y in asked}
-        return {y - 1 for y in asked} if goals else asked
+            return asked if goals or plans else {y + 1 for y in asked}
+        return {y - 1 for y in asked} if goals else asked | ({y - 1 for y in asked} if plans else set())
 
     precise = sorted({r.year for r in reports if r.year in meant(r)})
     if named:  # 镜湖区2023年… is not answered from the report on 2024
