@@ -439,6 +439,8 @@ def _report_years(index: Index, question: str, regions: list[str] | None, plans:
         return {y - 1 for y in asked} if goals else asked | ({y - 1 for y in asked} if plans else set())
 
     precise = sorted({r.year for r in reports if r.year in meant(r)})
+    if named and not precise:  # no report on Y yet: that year's own 政府工作报告 still says what Y was to bring
+        precise = sorted({r.year for r in reports if "工作报告" in r.title and r.year in asked})
     if named:  # 镜湖区2023年… is not answered from the report on 2024
         return precise
     loose = sorted({r.year for r in reports} & (asked | {y + 1 for y in asked} | ({y - 1 for y in asked} if goals else set())))
