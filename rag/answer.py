@@ -16,6 +16,7 @@ import numpy as np
 from rag.crosslingual import has_cjk
 from rag.embed import Embedder, load_embedder
 from rag.facts import (
+    FIELDS,
     base_unit,
     extract_facts,
     metric_score,
@@ -288,7 +289,9 @@ def _latest_per_region(best: dict[str, tuple[float, Fact]]) -> dict[str, tuple[f
 
 
 def _compare_headline(question: str, intent: Intent, levels: list[Fact], metric: str, context: str) -> str:
-    label = f"{context}{metric}" if context and context not in metric else metric
+    metric = re.sub(r"^(?:开展|组织|举办|办理|受理|实现|完成)(?=..)", "", metric)  # 开展法治宣传活动场次 → 法治宣传活动场次
+    named_in_metric = context in metric or any(alias in metric for alias in FIELDS.get(context, ()))
+    label = f"{context}{metric}" if context and not named_in_metric else metric
     if intent.kind == "threshold":
         op = (lambda v: v >= intent.threshold) if intent.threshold_op == ">=" else (lambda v: v <= intent.threshold)
         hit = [f for f in levels if op(f.value)]

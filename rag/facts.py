@@ -349,6 +349,8 @@ def split_question_metric(question: str) -> tuple[str, str]:
     if not parts:
         return "", ""
     metric = parts[-1]
+    if len(parts) > 1 and re.fullmatch(rf"(?:{_UNITS})数?|数量|总数|次数|人数|件数|金额|规模|总量|比例|比重", metric):
+        metric = parts[-2] + metric  # 法治宣传活动的场次: the measure belongs to what comes before 的
     context = next((f for f in map(_field_of, reversed(parts[:-1])) if f), "") or _field_of(metric)
     for alias, field in _ALIASES:
         rest = metric[len(alias) :]

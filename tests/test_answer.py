@@ -434,3 +434,8 @@ def test_metric_synonyms_are_one_metric():
     assert metric_score("粮食产量", "", fact("粮食总产量")) == metric_score("粮食产量", "", fact("粮食产量"))
     gdp = Fact("d", "r", 2024, "本地生产总值", "", 8566, "亿元", "", "level", "", 0, 0)
     assert metric_score("地区生产总值", "", gdp) == 1.0
+
+
+def test_a_measure_after_de_belongs_to_the_metric_before_it(tiny):
+    answer = ask(tiny, "哪个地区组织普法宣传活动的场次最多?")
+    assert answer.mode == "compare" and answer.answer.startswith("**南岭市最多**") and "30场" in answer.answer
