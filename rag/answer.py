@@ -26,8 +26,6 @@ from rag.facts import (
 )
 from rag.question import (
     ASKED_UNIT,
-    CHANGE_ASKED,
-    CHANGE_ASKED_EN,
     CHANGE_WORD,
     GOAL_ASKED,
     NUMBER_WANTED,
@@ -35,6 +33,7 @@ from rag.question import (
     SENSES,
     YEAR_ASKED,
     Intent,
+    asks_for_change,
     detect_intent,
     overlap,
     phrase_bonus,
@@ -72,13 +71,13 @@ def ask(
     if missing:
         hits = search(index, question, k=3, years=years, embedder=embedder)
         return _not_found(question, f"索引中没有{'、'.join(missing)}的报告", hits)
+    intent = detect_intent(question)
     if not years:
-        years = report_years(index, question, regions, plans=detect_intent(question).kind == "summary")
+        years = report_years(index, question, regions, plans=intent.kind == "summary")
         if years == []:
             named = "、".join(regions or regions_in(question, index.regions))
             asked = YEAR_ASKED.findall(question) or re.findall(r"\b20\d{2}\b", question)
             return _not_found(question, f"索引中没有{named}{'、'.join(asked)}年的报告", [])
-    intent = detect_intent(question)
     if intent.kind in ("superlative", "threshold", "enumerate"):
         answer = _compare(index, question, intent, regions, years, embedder)
         if answer is not None:
@@ -106,16 +105,16 @@ def _lookup(index: Index, question: str, hits: list[Hit]) -> Answer:
     core = question_core(index, question)
     goals = bool(GOAL_ASKED.search(question))
     asked_years = YEAR_ASKED.findall(question)  # a sentence that names the year asked about is likelier on it
-    scores = [
-        overlap(terms, index.reports[c.doc].text[s:e])
-        + (0.3 if wants_number and _has_number(index.reports[c.doc].text[s:e]) else 0)
-        # a result is not a target: 粮食产量 is 1352.3万吨, not the 1300万吨以上 planned for next year
-        + (0.0 if not wants_number else 0.2 if states_a_goal(index.reports[c.doc].text[s:e], c.section) == goals else -0.2)
-        + phrase_bonus(core, index.reports[c.doc].text[s:e])
-        + (0.15 if any(f"{y}年" in index.reports[c.doc].text[s:e] for y in asked_years) else 0)
-        - 0.02 * rank
-        for rank, (s, e, c) in enumerate(sentences)
-    ]
+
+    def score(rank: int, text: str, section: tuple[str, ...]) -> float:
+        value = overlap(terms, text) + phrase_bonus(core, text) - 0.02 * rank
+        if wants_number:
+            value += 0.3 if _has_number(text) else 0
+            # a result is not a target: 粮食产量 is 1352.3万吨, not the 1300万吨以上 planned for next year
+            value += 0.2 if states_a_goal(text, section) == goals else -0.2
+        return value + (0.15 if any(f"{y}年" in text for y in asked_years) else 0)
+
+    scores = [score(rank, index.reports[c.doc].text[s:e], c.section) for rank, (s, e, c) in enumerate(sentences)]
     best = int(np.argmax(scores))
     s, e, chunk = sentences[best]
     citation = _citation(index, 1, chunk.doc, chunk.section, s, e)
@@ -130,7 +129,7 @@ def _direct_figure(index: Index, question: str, chunk: Chunk, start: int, end: i
     if not NUMBER_WANTED.search(question):
         return ""
     piece = Chunk(chunk.doc, start, end, chunk.text[start - chunk.start : end - chunk.start], chunk.section, chunk.title, chunk.region, chunk.year)
-    change = bool(CHANGE_ASKED.search(question) or (not has_cjk(question) and CHANGE_ASKED_EN.search(question)))
+    change = asks_for_change(question)
     facts = [f for f in extract_facts(piece) if f.kind == ("change" if change else "level")]
     if not facts:
         return ""
@@ -216,15 +215,16 @@ def _section_points(
 
 def _compare(index, question, intent, regions, years, embedder) -> Answer | None:
     metric, context = split_question_metric(question)
-    change = bool(CHANGE_ASKED.search(question))  # 增速最快: rank the changes, not the levels
+    change = asks_for_change(question)  # 增速最快: rank the changes, not the levels
     metric = CHANGE_WORD.sub("", metric) if change else metric
-    for region in regions_in(question, index.regions):  # 福建和陕西…哪个更高: the places are not the metric
+    named = regions_in(question, index.regions)
+    for region in named:  # 福建和陕西…哪个更高: the places are not the metric
         for name in (region, *short_names(region)):
             metric = metric.replace(name, "")
     metric = metric.lstrip("和与及、跟同")
     if not metric:
         return None
-    wanted_regions = set(regions or ()) or set(regions_in(question, index.regions)) or regions_of_level(index, question)
+    wanted_regions = set(regions or ()) or set(named) or regions_of_level(index, question)
     goals = bool(GOAL_ASKED.search(question))  # results are ranked with results, targets with targets
     candidates = [
         f for f in index.facts
@@ -262,11 +262,9 @@ def _compare(index, question, intent, regions, years, embedder) -> Answer | None
     lines = [head, "", "| 地区 | 年份 | 指标 | 数值 | 原文 |", "|---|---|---|---|---|"]
     for r in rows:
         quote = r.citation.quote.replace("|", "｜")
-        lines.append(f"| {r.region} | {r.year or ''} | {r.metric} | {_figure_row(r)} | “{quote}”[{r.citation.n}] |")
+        lines.append(f"| {r.region} | {r.year or ''} | {r.metric} | {_figure(r)} | “{quote}”[{r.citation.n}] |")
     others = []
-    for doc, (_, f) in sorted(best_change.items(), key=lambda kv: kv[1][1].region):
-        if doc in best_level:
-            continue
+    for _, f in sorted(best_change.values(), key=lambda v: v[1].region):  # regions with no ranked row
         c = _citation(index, len(citations) + 1, f.doc, f.section, f.start, f.end)
         citations.append(c)
         others.append(f"- {f.region}只报告了变化量：“{c.quote}”[{c.n}]（{_figure(f)}是同比变化，不是{metric}本身，未参与排名）")
@@ -372,7 +370,7 @@ def _with_sources(body: str, citations: list[Citation]) -> str:
     return "\n".join(lines)
 
 
-def _figure(f: Fact) -> str:
+def _figure(f: Fact | Row) -> str:
     """The figure as the reports write it: 约600件, 2万余人次, 98%以上."""
     number = _fmt(f.value)
     if f.qualifier in ("约", "近", "超过", "逾"):
@@ -381,10 +379,6 @@ def _figure(f: Fact) -> str:
         magnitude = f.unit[:1] if f.unit[:1] in "万亿千百" and len(f.unit) > 1 else ""
         return f"{number}{magnitude}{f.qualifier}{f.unit[len(magnitude):]}"
     return f"{number}{f.unit}{f.qualifier}"
-
-
-def _figure_row(r: Row) -> str:
-    return _figure(Fact("", r.region, r.year, r.metric, "", r.value, r.unit, r.qualifier, r.kind, "", 0, 0))
 
 
 def _fmt(value: float) -> str:

@@ -81,6 +81,11 @@ def detect_intent(question: str) -> Intent:
     return Intent("lookup")
 
 
+def asks_for_change(question: str) -> bool:
+    """Whether the question asks how much a figure grew (增速, 增长多少, growth) rather than its level."""
+    return bool(CHANGE_ASKED.search(question) or (not has_cjk(question) and CHANGE_ASKED_EN.search(question)))
+
+
 def report_years(index: Index, question: str, regions: list[str] | None, plans: bool = False) -> list[int] | None:
     """The report years a question about year Y means. None when it names no year; [] when a named
     region has no report for it.

@@ -31,18 +31,30 @@ def seeds(seeds_index):
     return load_index(seeds_index)
 
 
+def index_of(workdir, reports: dict[str, str]):
+    """An index of small reports given as {file name: text}, built in `workdir`."""
+    folder = workdir / "reports"
+    folder.mkdir()
+    for name, text in reports.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    add_reports(workdir / "index", [folder])
+    return load_index(workdir / "index")
+
+
+def rule_of_law_report(region: str, year: int, body: str) -> str:
+    return f"{region}人民政府关于{year}年法治政府建设情况的报告\n\n一、主要举措和成效\n{body}\n"
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("tiny-reports")
-    for name, (region, year, body) in TINY.items():
-        (folder / name).write_text(
-            f"{region}人民政府关于{year}年法治政府建设情况的报告\n\n"
-            f"{year}年，{region}坚持依法行政，现将有关情况报告如下。\n一、主要举措和成效\n{body}\n",
-            encoding="utf-8",
-        )
-    path = tmp_path_factory.mktemp("tiny-index")
-    add_reports(path, [folder])
-    return load_index(path)
+    return index_of(
+        tmp_path_factory.mktemp("tiny"),
+        {
+            name: f"{region}人民政府关于{year}年法治政府建设情况的报告\n\n"
+            f"{year}年，{region}坚持依法行政，现将有关情况报告如下。\n一、主要举措和成效\n{body}\n"
+            for name, (region, year, body) in TINY.items()
+        },
+    )
 
 
 def assert_verbatim(index, answer):
@@ -319,19 +331,15 @@ def test_two_named_regions_are_compared_with_each_other_only(tiny):
 
 @pytest.fixture(scope="module")
 def districts_and_a_province(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("mixed-reports")
     bodies = {
         "青山区": "全年新收行政复议案件40件，调解率达40%。",
         "东湖区": "全年新收行政复议案件30件，行政复议化解率达95%。",
         "岭南省": "全年新收行政复议案件900件，调解率达60%。",
     }
-    for region, body in bodies.items():
-        (folder / f"{region}.txt").write_text(
-            f"{region}人民政府关于2024年法治政府建设情况的报告\n\n一、主要举措和成效\n{body}\n", encoding="utf-8"
-        )
-    path = tmp_path_factory.mktemp("mixed-index")
-    add_reports(path, [folder])
-    return load_index(path)
+    return index_of(
+        tmp_path_factory.mktemp("mixed"),
+        {f"{region}.txt": rule_of_law_report(region, 2024, body) for region, body in bodies.items()},
+    )
 
 
 def test_districts_are_not_ranked_against_provinces(districts_and_a_province):
@@ -348,19 +356,15 @@ def test_a_neighbouring_metric_is_not_ranked_as_the_asked_one(districts_and_a_pr
 
 @pytest.fixture(scope="module")
 def provinces(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("province-reports")
     bodies = {
         "岭南省": "全省地区生产总值6万亿元、增长5.8%。粮食产量1352.3万吨、再创新高。\n"
         "今年主要预期目标是：地区生产总值增长9%左右，粮食产量1300万吨以上。",
         "岭北省": "全省地区生产总值3万亿元、增长6.3%。",
     }
-    for region, body in bodies.items():
-        (folder / f"{region}.txt").write_text(
-            f"2025年{region}政府工作报告\n\n一、2024年工作回顾\n{body}\n", encoding="utf-8"
-        )
-    path = tmp_path_factory.mktemp("province-index")
-    add_reports(path, [folder])
-    return load_index(path)
+    return index_of(
+        tmp_path_factory.mktemp("provinces"),
+        {f"{region}.txt": f"2025年{region}政府工作报告\n\n一、2024年工作回顾\n{body}\n" for region, body in bodies.items()},
+    )
 
 
 def test_growth_is_ranked_by_the_achieved_change_not_the_target(provinces):
@@ -408,19 +412,15 @@ def test_next_years_plans_are_in_this_years_rule_of_law_report(seeds):
 
 
 def test_each_region_is_compared_by_its_latest_report(tmp_path):
-    folder = tmp_path / "reports"
-    folder.mkdir()
-    for year, rate in ((2022, "70%"), (2023, "40%")):
-        (folder / f"青山区{year}.txt").write_text(
-            f"青山区人民政府关于{year}年法治政府建设情况的报告\n\n一、主要举措和成效\n全年新收行政复议案件40件，调解率达{rate}。\n",
-            encoding="utf-8",
-        )
-    (folder / "东湖区2023.txt").write_text(
-        "东湖区人民政府关于2023年法治政府建设情况的报告\n\n一、主要举措和成效\n全年新收行政复议案件25件，调解率达50%。\n",
-        encoding="utf-8",
+    index = index_of(
+        tmp_path,
+        {
+            "青山区2022.txt": rule_of_law_report("青山区", 2022, "全年新收行政复议案件40件，调解率达70%。"),
+            "青山区2023.txt": rule_of_law_report("青山区", 2023, "全年新收行政复议案件40件，调解率达40%。"),
+            "东湖区2023.txt": rule_of_law_report("东湖区", 2023, "全年新收行政复议案件25件，调解率达50%。"),
+        },
     )
-    add_reports(tmp_path / "ix", [folder])
-    answer = ask(load_index(tmp_path / "ix"), "哪个区复议调解率最高?")
+    answer = ask(index, "哪个区复议调解率最高?")
     assert [(r.region, r.year) for r in answer.rows] == [("东湖区", 2023), ("青山区", 2023)]
 
 
