@@ -127,3 +127,63 @@ def format_report(result: dict) -> str:
     for r in misses:
         lines.append(f"  未命中 {r['id']} ({r['type']}) rank={r.get('rank')} {r['question']}")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- question reading
+
+PARSE_FIELDS = ("intent", "descending", "top", "threshold", "metric", "field", "measure", "unit", "regions",
+                "unknown_places", "scope", "years", "all_years", "language")
+
+
+def parse_case_fields(case: dict, query) -> dict[str, bool]:
+    """Which of a parse case's expected fields the Query got right (only the fields the case gives)."""
+    want, got = case["expect"], query
+    out = {}
+    for name in PARSE_FIELDS:
+        if name not in want:
+            continue
+        w = want[name]
+        if name == "threshold":
+            t = got.threshold
+            out[name] = t is not None and t.op == w["op"] and abs(t.value - w["value"]) <= 0.01 * abs(w["value"]) + 1e-9 and (
+                not w.get("unit") or t.unit == w["unit"])
+        elif name == "metric":
+            forms = [f for f in (got.metric, *got.metric_forms) if f]
+            out[name] = any(e and (e in f or f in e and len(f) >= 2) for e in w for f in forms)
+        elif name == "regions":
+            out[name] = sorted(got.regions) == sorted(w)
+        elif name == "unknown_places":
+            out[name] = len(got.unknown_places) == len(w) and all(any(e[:2] in g for g in got.unknown_places) for e in w)
+        elif name == "scope":
+            s = got.scope
+            out[name] = (w.get("level", "") == s.level and w.get("within", "")[:2] == s.within[:2]
+                         and bool(w.get("previous", False)) == s.previous)
+        elif name == "years":
+            out[name] = list(got.period.years) == list(w)
+        elif name == "all_years":
+            out[name] = got.period.all_years == bool(w)
+        else:
+            out[name] = getattr(got, name) == w
+    return out
+
+
+def parse_accuracy(index: Index, cases: list[dict]) -> dict:
+    """Per field: how many cases read it right, of those that give it; plus the cases with a wrong field."""
+    from rag.conversation import replay
+    from rag.query import parse
+
+    totals: dict[str, list[int]] = {}
+    wrong = []
+    for case in cases:
+        query = parse(case["question"], index, replay(index, case.get("history", [])))
+        fields = parse_case_fields(case, query)
+        for name, ok in fields.items():
+            totals.setdefault(name, [0, 0])
+            totals[name][0] += ok
+            totals[name][1] += 1
+        bad = [n for n, ok in fields.items() if not ok]
+        if bad:
+            wrong.append({"id": case["id"], "question": case["question"], "fields": bad, "got": query.to_json()})
+    all_right = len(cases) - len(wrong)
+    return {"cases": len(cases), "all_fields_right": all_right,
+            "fields": {n: {"right": r, "total": t} for n, (r, t) in totals.items()}, "wrong": wrong}

@@ -3,7 +3,7 @@
 `extract_facts` runs at index time, one chunk at a time: every rate, count and sum a report states
 (调解率达50.6%, 受理法律援助案件644件, 1.135亿元) with the phrase it measures (`metric`), the field
 it belongs to (`context`: 行政复议, 人民调解 …) and whether it is a level or a change (同比增加10%).
-The answer stage ranks facts with `metric_score` after `split_question_metric` has read the question.
+Matching a question's metric against them is rag/match.py's work; the names of fields are in the thesaurus.
 
 Units are kept as written: "2万余人次" is value 2, unit 万人次, qualifier 余; `normalized_value`
 turns 万/亿 into plain multiples (20000) for ranking figures of the same base unit.
@@ -14,44 +14,19 @@ from __future__ import annotations
 import re
 
 from rag.sections import strip_span
+from rag.thesaurus import load_thesaurus
 from rag.types import Chunk, Fact
 
-# The field a figure belongs to, and the words that name it. The alias nearest the number wins,
-# so 出庭应诉率 in a sentence that began with 行政复议 still reads as 行政诉讼.
-FIELDS: dict[str, tuple[str, ...]] = {
-    "行政复议": ("行政复议", "复议"),
-    "行政诉讼": ("行政诉讼", "行政应诉", "出庭应诉", "应诉", "出庭", "败诉", "行政案件"),
-    "人民调解": ("人民调解", "调解组织", "调解委员会", "调委会", "矛盾纠纷"),
-    "法律援助": ("法律援助", "法援"),
-    "信访": ("信访", "接访"),
-    "12345热线": ("12345热线", "12345市民热线", "12345", "市民热线", "热线"),
-    "行政执法": ("行政执法", "执法"),
-    "普法": ("普法", "法治宣传"),
-    "政务服务": ("政务服务", "网办", "可办率", "一网通办"),
-    "政务公开": ("政务公开", "信息公开", "依申请公开"),
-    "规范性文件": ("规范性文件",),
-    "合法性审查": ("合法性审查", "合法性审核"),
-    "重大行政决策": ("重大行政决策", "决策事项"),
-    "知识产权": ("知识产权", "专利", "商标"),
-    "公共法律服务": ("公共法律服务", "法律服务", "法律顾问", "法律咨询", "法律明白人"),
-    "司法": ("法院", "检察", "裁判文书", "审判", "公益诉讼", "司法救助"),
-    "社区矫正": ("社区矫正", "矫正"),
-    "公证": ("公证",),
-}
-_ALIASES = sorted(((a, f) for f, names in FIELDS.items() for a in names), key=lambda p: -len(p[0]))
-_FIELD_RE = re.compile("|".join(re.escape(a) for a, _ in _ALIASES))
-_FIELD_OF = dict(_ALIASES)
-
-_UNITS = (
+UNITS = (  # the units reports count in, longest first where one begins another
     "个百分点|百分点|人次|户次|件次|场次|批次|亿元|万元|千元|元|平方公里|平方米|公里|公顷|立方米|吨|亩|"
     "公斤|千克|斤|小时|分钟|个工作日|工作日|个月|天|倍|件|人|名|位|次|个|项|家|场|笔|户|份|条|篇|期|本|处|所|支|批|起|宗|"
     "套|台|辆|只|座|张|册|例|种|间|栋|棵|株|盏|艘|枚|届|封"
 )
 _NUMBER = re.compile(
-    rf"(?:(?P<num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?(?=\s*(?:[万亿千余多%]|{_UNITS}))|\d+(?:\.\d+)?)"
+    rf"(?:(?P<num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?(?=\s*(?:[万亿千余多%]|{UNITS}))|\d+(?:\.\d+)?)"
     rf"|(?P<cn>[一二两三四五六七八九]?)(?P<cnmag>千|万)(?=[余多]))"
     rf"\s*(?P<q1>余|多)?(?P<mag>万亿|亿|万|千(?![米克瓦]))?(?P<q2>余|多)?\s*"
-    rf"(?P<unit>%|‰|{_UNITS})?(?P<post>以上|以下|左右|以内)?"
+    rf"(?P<unit>%|‰|{UNITS})?(?P<post>以上|以下|左右|以内)?"
 )
 _CN_DIGIT = {"": 1, "一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 # Full-width digits and punctuation read as ASCII; one character for one, so offsets hold.
@@ -105,7 +80,7 @@ _AFTER_STOP = re.compile(
 _MAX_METRIC = 20
 
 
-FACTS_VERSION = "facts-2"  # bump when extraction changes: load_index then re-reads the facts of an older index
+FACTS_VERSION = "facts-3"  # bump when extraction changes: load_index then re-reads the facts of an older index
 
 # Goals, not results: 政府工作报告 list next year's targets beside last year's figures.
 _TARGET = re.compile(r"预期目标|主要目标|目标任务|目标是|目标为|力争|确保.{0,10}(?:达到|以上)")
@@ -121,13 +96,34 @@ def extract_facts(chunk: Chunk) -> list[Fact]:
         goal = states_a_goal(text[s:e], chunk.section)
         for metric, value, unit, qualifier, kind, at in _sentence_figures(text[s:e], chunk.region):
             context = _context(metric, text, s, e, s + at, chunk.section)
-            target = goal or qualifier == "左右"
+            # 预计…增长5.2%左右 in a review is an estimate of the result, not a target
+            estimate = "预计" in text[s : s + at] and not goal
+            target = goal or (qualifier == "左右" and not estimate)
+            qualifier = "约" if estimate and qualifier in ("左右", "") else qualifier
+            about = year_about(text[s : s + at], chunk.year, "工作报告" in chunk.title, target)
             facts.append(
                 Fact(
-                    chunk.doc, chunk.region, chunk.year, metric, context, value, unit, qualifier, kind, *where, target
+                    chunk.doc, chunk.region, chunk.year, metric, context, value, unit, qualifier, kind, *where, target,
+                    about,
                 )
             )
     return facts
+
+
+_NAMED_YEAR = re.compile(r"((?:19|20)\d{2})\s*年(?!以来|来|底前|之前|以前|前)")
+
+
+def year_about(before: str, report_year: int | None, work_report: bool, target: bool) -> int | None:
+    """The year a figure is about: one the sentence names before it ("2023年，全区…"), else what its report
+    speaks of (a 政府工作报告 of Y reviews Y−1 and sets Y's targets; a 法治 report of Y reviews Y and plans Y+1)."""
+    named = _NAMED_YEAR.findall(before)
+    if named:
+        return int(named[-1])
+    if report_year is None:
+        return None
+    if work_report:
+        return report_year if target else report_year - 1
+    return report_year + 1 if target else report_year
 
 
 def states_a_goal(sentence: str, section: tuple[str, ...] = ()) -> bool:
@@ -299,11 +295,8 @@ def _noun_after(sentence: str, at: int, quoted: list[tuple[int, int]]) -> tuple[
 
 
 def _field_of(text: str, last: bool = True) -> str:
-    """The field named in `text`: the alias nearest its end (or its start when `last` is False)."""
-    hits = list(_FIELD_RE.finditer(text))
-    if not hits:
-        return ""
-    return _FIELD_OF[(hits[-1] if last else hits[0]).group()]
+    """The field named in `text` (rag/data/thesaurus.tsv): the name nearest its end, or its start."""
+    return load_thesaurus().field_of(text, last)
 
 
 def _context(metric: str, text: str, s: int, e: int, at: int, section: tuple[str, ...]) -> str:
@@ -315,132 +308,3 @@ def _context(metric: str, text: str, s: int, e: int, at: int, section: tuple[str
         or _field_of(text[:s])
         or next((f for f in map(_field_of, reversed(section)) if f), "")
     )
-
-
-# ---------------------------------------------------------------- matching questions against facts
-
-_Q_DROP = [
-    r"[?？!！。.,，、:：;；\s]",
-    r"(?:19|20)\d{2}年(?:度)?",
-    r"(?:达到|达|超过|高于|不低于|不少于|大于|低于|不足|少于|不到|小于|等于|在)?\d+(?:\.\d+)?"
-    rf"[万亿]?(?:%|％|{_UNITS})?(?:以上|以下)?",
-    r"最(?:高|低|多|少|大|小|好|差|快|慢|长|短)|排名(?:第一|前[三五十])?|排第一|第一|前[三五十]|较高|较低|更高|更低",
-    r"(?:哪一个|哪几个|哪个|哪些|哪几|哪)(?:地区|地方|区县|区|市|县|省份|省|城市|报告)?",
-    r"(?:各个|各|每个|所有)(?:地区|地方|区县|区|市|县|省份|省|城市|报告|地)",
-    r"(?:预期|增长)?目标$|目标(?=达到|为|是)",
-    r"(?:是|为|有)?多少(?:个|件|人次|人|名|项|次|家|场|笔|户|元|万元|亿元|份|条)?|几(?:个|件|人次|人|名|项|次|家|场|笔|户)",
-    r"分别是|分别为|分别|各是|各为|是什么|有没有|是否|如何|怎样|怎么样|吗|呢|了|谁",
-    r"全年|去年|今年|上年|当年|本年|年度|报告中|报告里|报告|情况|数据|数字|水平|指标|相比|比较|对比|之间",
-    r"(?:更|较)?(?:多|少|高|低|大|小)$",  # 镜湖区和鹿城区哪个…案件多
-]
-_Q_PLACE = re.compile(r"^(?![哪各每全本该])[\u4e00-\u9fff]{1,5}?(?:自治区|新区|区|市|县|旗)")
-_NOT_PLACE = ("社区", "小区", "园区", "城区", "景区", "片区", "街区", "辖区", "城市", "市场", "市民")
-
-
-def split_question_metric(question: str) -> tuple[str, str]:
-    """(metric, context) a comparison question asks about: 哪个区复议调解率最高? → (调解率, 行政复议)."""
-    q = re.sub(r"[?？!！。\s]", "", question)
-    place = _Q_PLACE.match(q)
-    if place and place.group() not in _NOT_PLACE and len(q) - place.end() >= 2:
-        q = q[place.end() :]
-    for pattern in _Q_DROP:
-        q = re.sub(pattern, "", q)
-    parts = [p for p in (x.strip("是为有") for x in q.split("的")) if p]
-    if not parts:
-        return "", ""
-    metric = parts[-1]
-    if len(parts) > 1 and re.fullmatch(rf"(?:{_UNITS})数?|数量|总数|次数|人数|件数|金额|规模|总量|比例|比重", metric):
-        metric = parts[-2] + metric  # 法治宣传活动的场次: the measure belongs to what comes before 的
-    context = next((f for f in map(_field_of, reversed(parts[:-1])) if f), "") or _field_of(metric)
-    for alias, field in _ALIASES:
-        rest = metric[len(alias) :]
-        if metric.startswith(alias) and rest.endswith("率") and len(rest) >= 2:
-            return rest, field  # 复议调解率 → 调解率 in 行政复议
-    return metric, context
-
-
-def metric_score(query_metric: str, query_context: str, fact: Fact, change: bool = False) -> float:
-    """How well `fact` is the figure asked for, in [0, 1]: the metric head counts most, a wrong field costs most.
-
-    Character bigrams of the asked metric are looked up in the fact's metric (full weight) and in its
-    field (0.6); the head (…率 / …案件) must agree, and a rate never matches a count. With `change`,
-    the question asks how much the metric grew (地区生产总值增速): only a % change can be the answer.
-    """
-    qm, fm = _canon(query_metric), _canon(fact.metric)
-    if not qm or not fm:
-        return 0.0
-    if change:
-        gate = 1.0 if fact.kind == "change" and fact.unit in ("%", "个百分点") else 0.0
-    else:
-        gate = _unit_gate(query_metric, fact)
-    if gate == 0.0:
-        return 0.0
-    qc = query_context or _field_of(query_metric)
-    qb, fb, cb = _bigrams(qm), _bigrams(fm), _bigrams(fact.context)
-    recall = sum(1.0 if b in fb else 0.6 if b in cb else 0.0 for b in qb) / len(qb)
-    precision = len(fb & (qb | _bigrams(qc))) / len(fb)
-    score = 0.3 * _head_match(qm, fm) + 0.5 * recall + 0.2 * precision
-    if qc and fact.context:
-        score *= 1.0 if qc == fact.context else 0.4  # 复议调解率 is not a 人民调解 rate
-    elif qc:
-        score *= 0.65  # the field is unknown: 按时办结率 of 人大建议 must not pass for a 12345热线 one
-    return round(min(1.0, score * gate), 4)
-
-
-def _canon(metric: str) -> str:
-    """A metric spelt one way: 调处成功率 ≡ 化解率, 新收…案件数 ≡ …案件 (receiving verbs and 数量 dropped)."""
-    s = re.sub(r"[的\s“”\"'《》()（）]", "", metric).replace("调处", "化解")
-    # the same figure by other names: 本地/地区生产总值 (GDP), 粮食(总)产量, 全省… scope words
-    s = re.sub(r"本地生产总值|GDP|gdp", "地区生产总值", s).replace("总产量", "产量")
-    s = re.sub(r"^(?:全省|全市|全区|全县|全疆|全州|全国|我省|我市|我区|我县)(?=..)", "", s)
-    s = re.sub(r"(?<=.)成功率$", "率", s)
-    if not s.endswith("率"):
-        s = re.sub(r"(?<=.)(?:金额|总额|数额)$|(?<=[员者])人数$|(?<=.)(?:数量|总数|总量|数目|数|量)$", "", s)
-        s = re.sub(r"受理|新收|收案|收到|接收|接到", "", s)
-    return s
-
-
-def _bigrams(text: str) -> set[str]:
-    return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
-
-
-def _head_match(q: str, f: str) -> float:
-    """Do the two metrics end alike? 应诉率/应诉率 1, 化解率/调解率 0.5, 案件/案件 1."""
-    if q.endswith("率") != f.endswith("率"):
-        return 0.0
-    if q.endswith("率"):
-        return 1.0 if q[-3:] == f[-3:] else 0.5 if q[-2:] == f[-2:] else 0.2
-    if q[-2:] == f[-2:]:
-        return 1.0
-    # 地区生产总值 inside 单位地区生产总值能耗 names another figure; a shared last character is a near miss
-    return 0.5 if q[-1] == f[-1] else 0.2 if q[-2:] in f else 0.0
-
-
-def _unit_gate(query_metric: str, fact: Fact) -> float:
-    """1 when the fact's unit fits what is asked (率 → %, 金额 → 元, else a count), 0 when it cannot."""
-    base = base_unit(fact.unit)
-    if fact.unit in ("%", "‰", "个百分点"):
-        ftype = "rate"
-    elif base.endswith("元"):
-        ftype = "money"
-    else:
-        ftype = "bare" if not base and fact.unit else "count"
-    if re.search(r"率|比例|占比|比重|百分比", query_metric):
-        return 1.0 if ftype == "rate" else 0.0
-    if re.search(r"金额|资金|经费|费用|元|罚款|罚没|损失|贷款|投资|收入|产值|总值", query_metric):
-        return {"money": 1.0, "bare": 0.8}.get(ftype, 0.0)
-    if ftype == "rate":
-        return 0.5 if fact.kind == "change" and fact.unit == "%" else 0.0
-    if ftype == "money":
-        return 0.0
-    if re.search(r"(?:件|案件|纠纷)$", _canon(query_metric)) and base not in ("件", "件次", ""):
-        return 0.6
-    if re.search(r"(?:人|人员|人次|员|者|群众)$", _canon(query_metric)) and base not in (
-        "人",
-        "名",
-        "人次",
-        "位",
-        "",
-    ):
-        return 0.6
-    return 1.0 if ftype == "count" else 0.8

@@ -1,16 +1,20 @@
-"""Hybrid retrieval: BM25 over jieba tokens and dense FAISS search, fused, with region/year filters."""
+"""Hybrid retrieval: BM25 over jieba tokens and dense FAISS search, fused, with region/year filters.
+
+`retrieve` takes a parsed question (rag/query.py): its terms, with the thesaurus's other names for its
+metric, go to BM25; its wording to the dense model; its regions and period become filters.
+`search` is the same over a plain text, for `rag search`.
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 import faiss
 import numpy as np
 
-from rag.crosslingual import chinese_terms, has_cjk, pinyin_spellings, spelled_in
+from rag.crosslingual import chinese_terms, has_cjk
 from rag.embed import Embedder, load_embedder
-from rag.segment import is_word
+from rag.query import Query
 from rag.store import Index
 from rag.types import Hit
 
@@ -24,7 +28,6 @@ BM25_WEIGHT = 1.0
 DENSE_WEIGHT = 0.2
 POOL = 100  # candidates taken from each ranking before fusion
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def search(
@@ -36,71 +39,56 @@ def search(
     method: str = "hybrid",
     embedder: Embedder | None = None,
 ) -> list[Hit]:
-    """The `k` best chunks for `query`, best first.
+    """The `k` best chunks for a text `query`, best first (`rag search`).
 
     `regions` / `years` restrict the search; when none are given, regions named in the query
-    itself ("镜湖区法律援助…") restrict it to those reports.
+    itself ("镜湖区法律援助…", looked up in the index's gazetteer) restrict it to those reports.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if not index.chunks or not query.strip():
         return []
-    regions = set(regions or ()) or set(regions_in(query, index.regions))
-    allowed = _allowed(index, regions, set(years or ()))
+    if not regions:
+        gazetteer = index.gazetteer()
+        named = [m.region for m in gazetteer.find(query) if m.region] if has_cjk(query) else gazetteer.find_english(query)[0]
+        regions = named
+    return _ranked(index, query, query, k, set(regions or ()), set(years or ()), method, embedder)
+
+
+def retrieve(index: Index, query: Query, k: int = 10, method: str = "hybrid", embedder: Embedder | None = None) -> list[Hit]:
+    """The `k` best chunks for a parsed question: its terms for BM25, its wording for the dense model,
+    restricted to the regions it names (or its group) and to the reports that speak of its years."""
+    if not index.chunks:
+        return []
+    regions = set(query.regions) or (set(query.scope.regions) if query.scope.previous or query.scope.within else set())
+    years = set(query.period.report_years or ())
+    lexical = query.search_text if query.language == "zh" else f"{query.search_text} {query.text}"
+    return _ranked(index, lexical, dense_text(query), k, regions, years, method, embedder)
+
+
+def dense_text(query: Query) -> str:
+    """What the dense model reads: the question as typed, or for a follow-up the question it stands for."""
+    if not query.followup:
+        return query.text
+    return " ".join(x for x in (*query.regions, query.period.label, query.field, query.metric or query.text) if x)
+
+
+def _ranked(index, lexical: str, dense: str, k, regions: set[str], years: set[int], method, embedder) -> list[Hit]:
+    allowed = _allowed(index, regions, years)
     if not allowed.any():
         return []
     ranked: list[tuple[np.ndarray, float]] = []
     if method in ("hybrid", "bm25"):
-        ranked.append((_bm25_ranking(index, query, allowed), BM25_WEIGHT))
+        ranked.append((_bm25_ranking(index, lexical, allowed), BM25_WEIGHT))
     if method in ("hybrid", "dense"):
         embedder = embedder or load_embedder(index.model)
-        ranked.append((_dense_ranking(index, query, allowed, embedder), DENSE_WEIGHT))
+        ranked.append((_dense_ranking(index, dense, allowed, embedder), DENSE_WEIGHT))
     scores: dict[int, float] = {}
     for ids, weight in ranked:
         for rank, i in enumerate(ids[:POOL]):
             scores[int(i)] = scores.get(int(i), 0.0) + weight / (RRF_K + rank + 1)
     best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
     return [Hit(index.chunks[i], rank, score) for rank, (i, score) in enumerate(best, start=1)]
-
-
-def regions_in(text: str, regions: Iterable[str]) -> list[str]:
-    """Indexed region names that `text` mentions as a place (高区 in 威海高区, not in 提高区域).
-
-    English questions name places in pinyin: "Jinghu district" mentions 镜湖区.
-    """
-    found = []
-    latin_words = re.findall(r"[a-z]+", text.lower())
-    for region in sorted(regions, key=len, reverse=True):
-        for name in (region, *short_names(region)):
-            m = next((m for m in re.finditer(re.escape(name), text)
-                      if len(name) > 2 or _at_word_edge(text, m.start(), m.end())), None)
-            if m:
-                if not any(region in longer for longer in found):
-                    found.append(region)
-                break
-        if latin_words and region not in found and spelled_in(latin_words, pinyin_spellings(region)):
-            found.append(region)
-    return found
-
-
-def short_names(region: str) -> tuple[str, ...]:
-    """How people shorten a province or city: 福建省 → 福建, 广西壮族自治区 → 广西, 北京市 → 北京."""
-    if region.endswith("自治区"):
-        return ("内蒙古",) if region.startswith("内蒙古") else (region[:2],)
-    if region.endswith(("省", "市")) and len(region) >= 3:
-        return (region[:-1],)
-    return ()
-
-
-def _at_word_edge(text: str, start: int, end: int) -> bool:
-    """Whether a two-character name stands as a word: 高区 in 威海高区, not in 提高区域 or 提高区级."""
-    before, after = text[start - 1 : start], text[end : end + 1]
-    if not _CJK.match(before) or before in "市省县州":
-        return True
-    if is_word(before + text[start]):
-        return False
-    # 区域 ends no place name, but 岭北 + 地区 does
-    return text[end : end + 2] == "地区" or after in "的和与及、，,。？?！!" or not is_word(text[end - 1] + after)
 
 
 def _allowed(index: Index, regions: set[str], years: set[int]) -> np.ndarray:

@@ -30,6 +30,7 @@ from rag.embed import Embedder, load_embedder
 from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError, RagError, UnknownDocError
 from rag.facts import FACTS_VERSION, extract_facts
 from rag.ingest import find_report_files, read_report
+from rag.places import Gazetteer, gazetteer_for
 from rag.sections import CHUNKER_VERSION, chunk_report
 from rag.segment import Segmenter, segmenter_for
 from rag.types import Chunk, Fact, Report
@@ -67,6 +68,17 @@ class Index:
 
     def segmenter(self) -> Segmenter:
         return segmenter_for(self.regions)
+
+    def gazetteer(self) -> Gazetteer:
+        """The places questions may name: this index's regions, then every division of China."""
+        return self._gazetteer
+
+    @functools.cached_property
+    def _gazetteer(self) -> Gazetteer:
+        hints: dict[str, str] = {}
+        for r in self.reports.values():  # the file name, title and opening say where a report is from
+            hints[r.region] = hints.get(r.region, "") + f" {r.doc} {r.title} {r.text[:1500]}"
+        return gazetteer_for(self.regions, hints)
 
     @functools.cached_property
     def word_counts(self) -> dict[str, int]:

@@ -76,6 +76,7 @@ class Fact:
     `kind` is "level" (调解率达50.6%) or "change" (调解率同比增加10%, 较上年增长148.6%).
     `target` marks a goal rather than a result (主要预期目标…增长5%左右; a 工作安排 section).
     `start`/`end` are the offsets of the sentence it came from in the report text.
+    `about` is the year the figure is about, which is not always the report's `year`.
     """
 
     doc: str
@@ -92,6 +93,7 @@ class Fact:
     end: int
     section: tuple[str, ...] = ()
     target: bool = False
+    about: int | None = None  # the year the figure is about (a 2025 政府工作报告's results are 2024's)
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,7 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     rows: tuple[Row, ...] = ()
     related: tuple[Hit, ...] = field(default=(), compare=False)
+    query: object = field(default=None, compare=False)  # the rag.query.Query it answers: how it was read
 
     def to_json(self) -> dict:
         out = {
@@ -177,6 +180,9 @@ class Answer:
             out["rows"] = [r.to_json() for r in self.rows]
         if self.related:
             out["related"] = [h.to_json() for h in self.related]
+        if self.query is not None:
+            out["reading"] = self.query.reading()
+            out["query"] = self.query.to_json()
         return out
 
 

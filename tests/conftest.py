@@ -51,3 +51,28 @@ def index_copy(seeds_index, tmp_path) -> Path:
     dest = tmp_path / "index"
     shutil.copytree(seeds_index, dest)
     return dest
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    """An index that knows the 86 reports' titles, regions, years and openings, built without a model:
+    enough to read questions about them (tests/data/catalog.jsonl, from bench/make_catalog.py)."""
+    import json
+
+    import faiss
+    import numpy as np
+
+    from rag.sections import chunk_report
+    from rag.store import FORMAT, Index, _build_bm25, segmenter_for
+    from rag.types import Report
+
+    reports = {}
+    for line in (ROOT / "tests" / "data" / "catalog.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        text = row["opening"]
+        reports[row["doc"]] = Report(row["doc"], row["doc"], text, ((0, len(text)),), row["title"], row["region"], row["year"])
+    chunks = [c for r in reports.values() for c in chunk_report(r)]
+    segmenter = segmenter_for(tuple(sorted({r.region for r in reports.values()})))
+    tokens = [segmenter.tokens(c.text) for c in chunks]
+    return Index(ROOT, {"format": FORMAT, "model": "none"}, reports, chunks, np.zeros((0, 384), np.float32), tokens, [],
+                 faiss.IndexFlatIP(384), _build_bm25(tokens))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import ask, detect_intent
+from rag.answer import ask
 from rag.store import add_reports, load_index
 
 pytestmark = pytest.mark.slow
@@ -60,80 +60,6 @@ def tiny(tmp_path_factory):
 def assert_verbatim(index, answer):
     for c in answer.citations:
         assert c.quote and index.reports[c.doc].text[c.start : c.end] == c.quote
-
-
-# ---------------------------------------------------------------- intent
-
-
-@pytest.mark.parametrize(
-    "question, descending",
-    [
-        ("哪个区复议调解率最高", True),
-        ("法律援助案件最多的是哪个区?", True),
-        ("出庭应诉率排名第一的是哪个区?", True),
-        ("哪个地区人民调解员最少?", False),
-        ("谁的出庭应诉率最低?", False),
-        ("镜湖区和鹿城区哪个受理的法律援助案件多?", True),
-        ("青山区与东湖区谁的行政复议调解率更低？", False),
-    ],
-)
-def test_superlative_questions(question, descending):
-    intent = detect_intent(question)
-    assert (intent.kind, intent.descending) == ("superlative", descending)
-
-
-@pytest.mark.parametrize(
-    "question, threshold, op",
-    [
-        ("哪些地区报备率达到100%?", 100, ">="),
-        ("哪几个区出庭应诉率达100%?", 100, ">="),
-        ("哪些地区复议调解率超过40%?", 40, ">="),
-        ("有几个地区化解率不低于98%?", 98, ">="),
-        ("哪些地区败诉率低于10%?", 10, "<="),
-    ],
-)
-def test_threshold_questions(question, threshold, op):
-    intent = detect_intent(question)
-    assert (intent.kind, intent.threshold, intent.threshold_op) == ("threshold", threshold, op)
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
-        "各地法律援助案件分别是多少?",
-        "各区受理行政复议案件多少件?",
-        "五个地区的出庭应诉率分别为多少?",
-        "每个地区的人民调解员有多少名?",
-    ],
-)
-def test_enumerate_questions(question):
-    assert detect_intent(question).kind == "enumerate"
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
-        "调兵山市法治政府建设存在哪些问题?",
-        "镜湖区如何规范行政决策?",
-        "高区下一年有什么工作安排?",
-        "鹿城区采取了哪些措施优化营商环境?",
-    ],
-)
-def test_summary_questions(question):
-    assert detect_intent(question).kind == "summary"
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
-        "镜湖区行政复议调解率是多少?",
-        "红谷滩区有多少名人民调解员?",
-        "调兵山市直播庭审多少场?",
-        "调兵山市法院裁判文书上网率",
-    ],
-)
-def test_lookup_questions(question):
-    assert detect_intent(question).kind == "lookup"
 
 
 # ---------------------------------------------------------------- lookup
@@ -425,7 +351,7 @@ def test_each_region_is_compared_by_its_latest_report(tmp_path):
 
 
 def test_metric_synonyms_are_one_metric():
-    from rag.facts import metric_score
+    from rag.match import metric_score
     from rag.types import Fact
 
     def fact(metric):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from rag.crosslingual import chinese_terms, english_terms, has_cjk, pinyin_spellings
-from rag.search import regions_in
+from rag.places import gazetteer_for
 
 SEED_REGIONS = ["鹿城区", "红谷滩区", "调兵山市", "高区", "镜湖区"]
 
@@ -29,11 +29,11 @@ def test_one_syllable_names_are_too_short_to_spell():
     ],
 )
 def test_english_questions_name_regions_in_pinyin(question, region):
-    assert regions_in(question, SEED_REGIONS) == [region]
+    assert gazetteer_for(SEED_REGIONS).find_english(question)[0] == [region]
 
 
 def test_ordinary_english_names_no_region():
-    assert regions_in("Which district has the highest mediation rate?", SEED_REGIONS) == []
+    assert gazetteer_for(SEED_REGIONS).find_english("Which district has the highest mediation rate?") == ([], "", [])
 
 
 def test_terms_are_translated_and_place_names_skipped():

@@ -1,0 +1,196 @@
+"""Cross-report answers from the facts of every report: 最高 / 最低 / 前三名, 哪些达到, 各地分别, 历年.
+
+One cited row per region (per year for a series), from the facts extracted at index time, matched to
+the Query's metric by rag/match.py. Targets are ranked with targets and results with results; a region
+that only gives a year-on-year change is listed apart; a region that gives no figure is named.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+
+from rag.embed import Embedder, load_embedder
+from rag.facts import normalized_value
+from rag.match import MIN_METRIC_SCORE, RELATIVE_METRIC_SCORE, fact_score
+from rag.query import Query, scope_members
+from rag.store import Index
+from rag.types import Answer, Fact, Row
+
+
+def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Answer | None:
+    """The comparison `query` asks for, or None when no report gives a figure of its metric."""
+    from rag.answer import cite, figure, with_sources  # the shared composition helpers
+
+    if not (query.metric or query.metric_forms):
+        return None
+    members = set(scope_members(query, index))
+    candidates = [f for f in index.facts if f.region in members and f.target == query.target]
+    scored = [(fact_score(query, f), f) for f in candidates]
+    scored = [(s, f) for s, f in scored if s > 0]
+    if not scored:
+        return None
+    # Only figures of the asked metric, not its neighbours: 化解率 is no 调解率 when 调解率 is given.
+    cutoff = max(MIN_METRIC_SCORE, RELATIVE_METRIC_SCORE * max(s for s, _ in scored))
+    scored = [(s, f) for s, f in scored if s >= cutoff]
+    if not scored:
+        return None
+    scored = _add_dense_evidence(index, query, scored, embedder)
+    if query.intent == "series":
+        return _series(index, query, scored, members)
+    years = set(query.period.years)
+    if years:  # figures about the asked year (a 2025 report's 2024 results), else none of that region
+        scored = [(s, f) for s, f in scored if f.about in years]
+        if not scored:
+            return None
+    levels, changes = _best_per_region(scored, query.change)
+    if not levels:
+        return None
+    ranked = sorted(levels, key=lambda f: (-normalized_value(f) if query.descending else normalized_value(f), f.region))
+    if query.intent == "superlative" and query.top:
+        shown = ranked[: query.top]
+    else:
+        shown = ranked
+    citations, rows = [], []
+    for f in ranked:
+        c = cite(index, len(citations) + 1, f.doc, f.section, f.start, f.end)
+        citations.append(c)
+        rows.append(Row(f.region, f.about or f.year, f.value, f.unit, f.qualifier, f.kind, f.metric, c))
+    head = _headline(query, ranked, shown)
+    lines = [head, "", "| 地区 | 年份 | 指标 | 数值 | 原文 |", "|---|---|---|---|---|"]
+    for r in rows:
+        quote = r.citation.quote.replace("|", "｜")
+        lines.append(f"| {r.region} | {r.year or ''} | {r.metric} | {figure(r)} | “{quote}”[{r.citation.n}] |")
+    others = []
+    ranked_regions = {f.region for f in ranked}
+    for f in sorted((f for f in changes if f.region not in ranked_regions), key=lambda f: f.region):
+        c = cite(index, len(citations) + 1, f.doc, f.section, f.start, f.end)
+        citations.append(c)
+        others.append(f"- {f.region}只报告了变化量：“{c.quote}”[{c.n}]（{figure(f)}是同比变化，未参与排名）")
+    silent = sorted(members - ranked_regions - {f.region for f in changes})
+    if silent:
+        others.append(f"- 未给出该数字：{'、'.join(silent)}")
+    if others:
+        lines += ["", "其他报告："] + others
+    return Answer(query.text, with_sources("\n".join(lines), citations, query), "compare", tuple(citations),
+                  tuple(rows), query=query)
+
+
+def _best_per_region(scored: list[tuple[float, Fact]], change: bool) -> tuple[list[Fact], list[Fact]]:
+    """(the ranked figure of each region, the change-only figures of regions with no level).
+
+    A region with reports of several years is compared by its latest figure."""
+    levels: dict[str, tuple[tuple, Fact]] = {}
+    changes: dict[str, tuple[tuple, Fact]] = {}
+    for s, f in scored:
+        table = levels if f.kind == "level" or change else changes
+        key = (f.about or f.year or 0, s)
+        if f.region not in table or key > table[f.region][0]:
+            table[f.region] = (key, f)
+    return [f for _, f in levels.values()], [f for _, f in changes.values()]
+
+
+def _series(index: Index, query: Query, scored: list[tuple[float, Fact]], members: set[str]) -> Answer | None:
+    """One row per year for each region asked, oldest first, each from the report that states that year."""
+    from rag.answer import cite, figure, with_sources
+
+    wanted = set(query.period.years)
+    best: dict[tuple[str, int], tuple[tuple, Fact]] = {}
+    for s, f in scored:
+        if f.about is None or (wanted and f.about not in wanted) or (f.kind != "level" and not query.change):
+            continue
+        # the report that reviews the year states it best; a later report's look back is second
+        reviews = int(f.about == (f.year - 1 if "工作报告" in index.reports[f.doc].title else f.year))
+        key = (reviews, s, -(f.year or 0))
+        slot = (f.region, f.about)
+        if slot not in best or key > best[slot][0]:
+            best[slot] = (key, f)
+    if not best:
+        return None
+    facts = [f for _, f in sorted(best.values(), key=lambda v: (v[1].region, v[1].about))]
+    citations, rows = [], []
+    for f in facts:
+        c = cite(index, len(citations) + 1, f.doc, f.section, f.start, f.end)
+        citations.append(c)
+        rows.append(Row(f.region, f.about, f.value, f.unit, f.qualifier, f.kind, f.metric, c))
+    label = query.metric_forms[0] if query.metric_forms else query.metric
+    by_region: dict[str, list[Row]] = {}
+    for r in rows:
+        by_region.setdefault(r.region, []).append(r)
+    head = "；".join(f"**{region}**{label}{'增速' if query.change else ''}：" + "，".join(f"{r.year}年{figure(r)}" for r in rs)
+                    for region, rs in by_region.items()) + "。"
+    lines = [head, "", "| 地区 | 年份 | 指标 | 数值 | 原文 |", "|---|---|---|---|---|"]
+    for r in rows:
+        quote = r.citation.quote.replace("|", "｜")
+        lines.append(f"| {r.region} | {r.year} | {r.metric} | {figure(r)} | “{quote}”[{r.citation.n}] |")
+    missing = sorted(y for y in wanted if not any(r.year == y for r in rows))
+    if missing:
+        lines += ["", f"报告中没有这些年份的数字：{'、'.join(map(str, missing))}"]
+    return Answer(query.text, with_sources("\n".join(lines), citations, query), "compare", tuple(citations),
+                  tuple(rows), query=query)
+
+
+def _headline(query: Query, ranked: list[Fact], shown: list[Fact]) -> str:
+    from rag.answer import figure, fmt
+
+    label = _label(query)
+    if query.intent == "threshold":
+        t = query.threshold
+        hit = [f for f in ranked if t.holds(normalized_value(f))]
+        word = {">": "超过", ">=": "达到", "<": "低于", "<=": "不超过"}[t.op]
+        shown_value = _threshold_text(t.value, t.unit, fmt)
+        if not hit:
+            return f"没有报告的{label}{word}{shown_value}。"
+        return f"**{'、'.join(f.region for f in hit)}**的{label}{word}{shown_value}（共 {len(hit)} 个）。"
+    if query.intent == "enumerate":
+        return f"各地{label}：" + "；".join(f"{f.region}{figure(f)}" for f in ranked) + "。"
+    word = _superlative_word(query)
+    if query.top and len(shown) > 1:
+        return f"**{label}{word}的{len(shown)}个**：" + "；".join(
+            f"{n}. {f.region} {figure(f)}（{f.about or f.year}年）" for n, f in enumerate(shown, start=1))
+    top = ranked[0]
+    ties = [f for f in ranked if normalized_value(f) == normalized_value(top)]
+    names = "、".join(f.region for f in ties) + ("并列" if len(ties) > 1 else "")
+    return f"**{names}{word}**：{label}{figure(top)}（{top.about or top.year}年）[1]"
+
+
+def _label(query: Query) -> str:
+    name = query.metric_forms[0] if query.metric_forms else query.metric
+    field = query.field if query.field and query.field not in name else ""
+    return f"{field}{name}{'增速' if query.change and not name.endswith(('增速', '增长')) else ''}{'目标' if query.target else ''}"
+
+
+def _superlative_word(query: Query) -> str:
+    """最高 / 最低, or the question's own word (最多, 最快, 最少)."""
+    for word in ("最多", "最快", "最大", "最少", "最慢", "最小", "最高", "最低"):
+        if word in query.text and (word in ("最多", "最快", "最大", "最高")) == query.descending:
+            return word
+    asked = re.search(r"(多|少|快|慢|大|小)[？?。]?$", query.text)  # 哪个…案件多? → 最多
+    if asked and (asked.group(1) in "多快大") == query.descending:
+        return "最" + asked.group(1)
+    return "最高" if query.descending else "最低"
+
+
+def _threshold_text(value: float, unit: str, fmt) -> str:
+    for scale, name in ((1e12, "万亿"), (1e8, "亿"), (1e4, "万")):
+        if value >= scale and unit != "%":
+            return f"{fmt(value / scale)}{name}{unit}"
+    return f"{fmt(value)}{unit}"
+
+
+def _add_dense_evidence(index: Index, query: Query, scored, embedder):
+    """Break lexical near-ties by how close each fact's passage is to the question in meaning."""
+    if not index.chunks:
+        return scored
+    embedder = embedder or load_embedder(index.model)
+    q = embedder.encode_query([query.text])[0]
+    starts: dict[str, list[tuple[int, int]]] = {}
+    for i, c in enumerate(index.chunks):
+        starts.setdefault(c.doc, []).append((c.start, i))
+    out = []
+    for s, f in scored:
+        spans = starts.get(f.doc, [])
+        pos = bisect.bisect_right(spans, (f.start, len(index.chunks))) - 1
+        sim = float(index.vectors[spans[pos][1]] @ q) if pos >= 0 else 0.0
+        out.append((s + 0.1 * sim, f))
+    return out

@@ -1,0 +1,88 @@
+"""Follow-up questions: a question read against the previous turn of the conversation.
+
+A follow-up fills what it leaves out from the previous Query: a new region, year, metric or intent replaces
+that slot and keeps the rest ("那红谷滩区呢?" after "哪个区复议调解率最高?" asks 红谷滩区's 复议调解率);
+其中 / 这些 / 它们 narrow to the previous answer's rows. A question that names its own metric and its own
+region or group, with no word that points back, stands on its own and the history is ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rag.periods import Period
+from rag.query import Query, Scope, has_word
+
+
+def is_follow_up(query: Query, previous: Query) -> bool:
+    """Whether `query` leans on `previous` (points back, or lacks what a question needs)."""
+    text = query.text
+    points_back = bool(has_word(text, "followup") or has_word(text, "narrow")) or text.rstrip("?？。 ").endswith("呢")
+    if points_back:
+        return True
+    if query.intent == "index":
+        return False
+    has_subject = bool(query.regions or query.scope.level or query.scope.within or query.comparison)
+    has_object = bool(query.metric or query.topic)
+    return not (has_subject and has_object) and not (query.unknown_places and has_object)
+
+
+def follow_up(query: Query, previous: Query | None, index=None) -> Query:
+    """`query` with what it leaves out taken from `previous` (unchanged when it stands on its own)."""
+    if previous is None or not is_follow_up(query, previous):
+        return query
+    own_intent = query.intent not in ("lookup", "summary") or (query.intent == "summary" and query.topic)
+    intent, descending, top = query.intent, query.descending, query.top
+    if not own_intent:
+        if query.regions and previous.comparison and len(query.regions) == 1 and previous.intent != "series":
+            intent = "lookup"  # 哪个区最高? → 那红谷滩区呢?: that region's figure
+        elif len(query.regions) + len(query.unknown_places) >= 2:
+            intent = "enumerate"  # 上海…多少? → 北京和天津呢?: each one's figure
+        elif len(query.period.years) >= 2 or query.period.all_years:
+            intent = "series"  # …2022年…多少? → 近三年呢?
+        else:
+            intent, descending, top = previous.intent, previous.descending, previous.top
+    merged = replace(
+        query,
+        intent=intent,
+        descending=descending,
+        top=top,
+        threshold=query.threshold or (previous.threshold if intent == "threshold" else None),
+        followup=True,
+    )
+    if not query.metric and not query.topic:
+        merged = replace(
+            merged,
+            metric=previous.metric,
+            metric_forms=previous.metric_forms,
+            field=previous.field,
+            change=query.change or previous.change,
+            target=query.target or previous.target,
+            unit=previous.unit if not query.unit or query.unit == "%" and previous.unit == "%" else query.unit,
+            topic=previous.topic,
+            terms=previous.terms,
+        )
+    if query.scope.previous:  # 其中 / 这些: the previous answer's rows (its group until it is answered)
+        rows = previous.result_regions or previous.regions or previous.scope.regions
+        scope = Scope(previous.scope.level, previous.scope.within, True, rows)
+        merged = replace(merged, scope=scope, regions=())
+    elif query.scope.level and not query.scope.within and previous.scope.within and query.scope.level == previous.scope.level:
+        merged = replace(merged, scope=previous.scope)  # 深圳各区…最多? → 那最少的是哪个区?
+    elif not query.regions and not query.unknown_places and not (query.scope.level or query.scope.within):
+        keep_regions = intent not in ("superlative", "threshold", "enumerate") or len(previous.regions) > 1
+        merged = replace(merged, regions=previous.regions if keep_regions else (), scope=previous.scope)
+    if not query.period.years and not query.period.all_years:
+        period = previous.period if previous.period.years or previous.period.all_years else Period()
+        merged = replace(merged, period=replace(period, report_years=None))
+    return merged
+
+
+def replay(index, history: list[str]) -> Query | None:
+    """The Query of the last question of `history`, each read against the one before (answers not needed)."""
+    from rag.query import parse
+
+    previous = None
+    for question in history:
+        if question and question.strip():
+            previous = parse(question, index, previous)
+    return previous

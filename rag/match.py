@@ -1,0 +1,117 @@
+"""Which figure answers a question: a fact's metric held against the Query's, by name, unit and kind.
+
+`metric_score` compares two metric names after the thesaurus has given both their canonical names
+(GDP and 本地生产总值 are 地区生产总值): character bigrams of the asked metric found in the fact's metric
+and field, an agreeing head (…率, …案件) and a fitting unit (a rate is never a count). `fact_score`
+takes a Query: the best of its metric's names, with the measure (a change for 增速) and the field.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.facts import base_unit
+from rag.query import Query
+from rag.thesaurus import load_thesaurus
+from rag.types import Fact
+
+# A fact must match the asked metric at least this well to enter a comparison (metric_score in [0, 1]),
+MIN_METRIC_SCORE = 0.45
+# ... and at least this share of the best match's score, so a near metric does not join the ranking.
+RELATIVE_METRIC_SCORE = 0.75
+
+
+def fact_score(query: Query, fact: Fact) -> float:
+    """How well `fact` is the figure `query` asks for, in [0, 1] (the best of the metric's names)."""
+    forms = query.metric_forms or ((query.metric,) if query.metric else ())
+    return max((metric_score(form, query.field, fact, query.change, query.unit) for form in forms), default=0.0)
+
+
+def metric_score(query_metric: str, query_context: str, fact: Fact, change: bool = False, unit: str = "") -> float:
+    """How well `fact` is the figure asked for, in [0, 1]: the metric head counts most, a wrong field costs most.
+
+    Character bigrams of the asked metric are looked up in the fact's metric (full weight) and in its
+    field (0.6); the head (…率 / …案件) must agree, and a rate never matches a count. With `change`,
+    the question asks how much the metric grew (地区生产总值增速): only a % change can be the answer.
+    `unit` is the unit the question asks in (多少笔 → 笔), which wins over the one the metric's name implies.
+    """
+    qm, fm = canonical_metric(query_metric), canonical_metric(fact.metric)
+    if not qm or not fm:
+        return 0.0
+    if change:
+        gate = 1.0 if fact.kind == "change" and fact.unit in ("%", "个百分点") else 0.0
+    else:  # the unit is read off the whole name: 社会消费品零售总额 is money, though 总额 is dropped below
+        gate = 1.0 if unit not in ("", "%", "元") and base_unit(fact.unit) == unit else _unit_gate(_named(query_metric), fact)
+    if gate == 0.0:
+        return 0.0
+    thesaurus = load_thesaurus()
+    qc = query_context or thesaurus.field_of(query_metric)
+    qb, fb, cb = _bigrams(qm), _bigrams(fm), _bigrams(fact.context)
+    recall = sum(1.0 if b in fb else 0.6 if b in cb else 0.0 for b in qb) / len(qb)
+    precision = len(fb & (qb | _bigrams(qc))) / len(fb)
+    score = 0.3 * _head_match(qm, fm) + 0.5 * recall + 0.2 * precision
+    if qc and fact.context:
+        score *= 1.0 if qc == fact.context else 0.4  # 复议调解率 is not a 人民调解 rate
+    elif qc:
+        score *= 0.65  # the field is unknown: 按时办结率 of 人大建议 must not pass for a 12345热线 one
+    return round(min(1.0, score * gate), 4)
+
+
+def canonical_metric(metric: str) -> str:
+    """A metric spelt one way: GDP ≡ 本地生产总值 ≡ 地区生产总值 (the thesaurus), 调处成功率 ≡ 化解率,
+    新收…案件数 ≡ …案件 (receiving verbs, scope words and 数量 dropped)."""
+    s = _named(metric)
+    s = re.sub(r"(?<=..)(?:占比|比例|比重|百分比)$", "率", s)  # 按期办结的占比 is 按期办结率
+    s = re.sub(r"^(?:全省|全市|全区|全县|全疆|全州|全国|我省|我市|我区|我县)(?=..)", "", s)
+    s = re.sub(r"(?<=.)成功率$", "率", s)
+    if not s.endswith("率"):
+        s = re.sub(r"(?<=.)(?:金额|总额|数额)$|(?<=[员者])人数$|(?<=.)(?:数量|总数|总量|数目|数|量)$", "", s)
+        s = re.sub(r"受理|新收|收案|收到|接收|接到", "", s)
+    return s
+
+
+def _named(metric: str) -> str:
+    """The metric under its canonical name (GDP → 地区生产总值), punctuation and 的 dropped."""
+    return load_thesaurus().canonical(re.sub(r"[的\s“”\"'《》()（）]", "", metric))
+
+
+def _bigrams(text: str) -> set[str]:
+    return {text[i : i + 2] for i in range(len(text) - 1)} or ({text} if text else set())
+
+
+def _head_match(q: str, f: str) -> float:
+    """Do the two metrics end alike? 应诉率/应诉率 1, 化解率/调解率 0.5, 案件/案件 1."""
+    if q.endswith("率") != f.endswith("率"):
+        return 0.0
+    if q.endswith("率"):
+        return 1.0 if q[-3:] == f[-3:] else 0.5 if q[-2:] == f[-2:] else 0.2
+    if q[-2:] == f[-2:]:
+        return 1.0
+    # 地区生产总值 inside 单位地区生产总值能耗 names another figure; a shared last character is a near miss
+    return 0.5 if q[-1] == f[-1] else 0.2 if q[-2:] in f else 0.0
+
+
+def _unit_gate(metric: str, fact: Fact) -> float:
+    """1 when the fact's unit fits the unit the asked metric is counted in (率 → %, 总值 → 元, 案件 → 件),
+    0 when it cannot (a rate for a count, money for a rate)."""
+    base = base_unit(fact.unit)
+    if fact.unit in ("%", "‰", "个百分点"):
+        ftype = "rate"
+    elif base.endswith("元"):
+        ftype = "money"
+    else:
+        ftype = "bare" if not base and fact.unit else "count"
+    asked = load_thesaurus().unit_of(metric)
+    if asked == "%":
+        return 1.0 if ftype == "rate" else 0.0
+    if asked == "元":
+        return {"money": 1.0, "bare": 0.8}.get(ftype, 0.0)
+    if ftype == "rate":
+        return 0.5 if fact.kind == "change" and fact.unit == "%" else 0.0
+    if ftype == "money":
+        return 0.0
+    if asked == "件" and base not in ("件", "件次", ""):
+        return 0.6
+    if asked == "人" and base not in ("人", "名", "人次", "位", ""):
+        return 0.6
+    return 1.0 if ftype == "count" else 0.8

@@ -1,0 +1,132 @@
+"""Does a passage answer the question? One decision from the evidence, calibrated on labelled questions.
+
+For each candidate sentence the lookup gathers `Evidence`: how much of the question's content it says
+(in the thesaurus's names too), how well its best figure matches the asked metric, whether that figure is
+of the asked year and kind (a result, not a target), and how the retrieval ranked it. `Evidence.score`
+picks the best sentence; `answerable` says whether even the best one answers — else "not found".
+The weights are a logistic regression fitted on bench/answerability.jsonl (65 answerable and 45
+unanswerable questions written from the reports); `python bench/answerability.py` refits them and prints
+the threshold's curve, with false "not found" and false answers counted apart.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from rag.query import Query
+from rag.types import Fact, Hit
+
+# Logistic weights over `Evidence.features()`, and the probability above which a lookup is answered
+# (bench/answerability.py; see bench/results/answerability.txt).
+WEIGHTS = {"bias": -8.964, "coverage": 1.445, "sentence_coverage": 1.734, "metric": 0.0, "metric_said": 0.0,
+           "fact_recall": 0.0, "kind_ok": 0.0, "years_ok": 2.807, "target_ok": 3.566, "rank": 1.772, "dense": 0.0}
+THRESHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One candidate sentence of a retrieved passage, and what it has for the question."""
+
+    hit: Hit
+    start: int
+    end: int
+    rank: int  # the passage's rank, 0-based
+    dense: float  # cosine of the passage to the question
+    coverage: float  # share of the question's content words in the sentence, its headings and title
+    sentence_coverage: float  # … in the sentence alone
+    phrase: float  # up to 0.2 for saying a long stretch of the metric verbatim
+    metric: float  # fact_score of its best figure (0 when no figure is asked or it has none)
+    metric_said: float  # share of the asked metric (in its canonical name) that the sentence says
+    fact_recall: float  # … that the best figure's own metric and field say (人均GDP is not 地区生产总值)
+    fact: Fact | None
+    has_number: bool
+    years_ok: bool
+    target_ok: bool
+
+    @property
+    def score(self) -> float:
+        """Which sentence to quote: the one that says most of the question, with the asked figure."""
+        value = self.coverage + 0.3 * self.sentence_coverage + self.phrase - 0.02 * self.rank + 0.1 * self.dense
+        if self.fact is not None or self.has_number:
+            value += 0.3 + 0.6 * self.metric
+        value += 0.3 if self.years_ok else -0.3
+        value += 0.4 if self.target_ok else -0.4
+        return value
+
+    def features(self, query: Query) -> dict[str, float]:
+        numeric = query.wants_number
+        return {
+            "coverage": self.coverage,
+            "sentence_coverage": self.sentence_coverage,
+            "metric": self.metric if numeric else 1.0,
+            "metric_said": self.metric_said,
+            "fact_recall": self.fact_recall if numeric else 1.0,
+            "kind_ok": float(not numeric or self.metric > 0),  # a figure of the asked kind and unit
+            "years_ok": float(self.years_ok),
+            "target_ok": float(self.target_ok),
+            "rank": 1.0 / (1 + self.rank),
+            "dense": self.dense,
+        }
+
+
+def confidence(evidence: Evidence, query: Query, weights: dict[str, float] | None = None) -> float:
+    """The probability that `evidence` answers `query`."""
+    w = weights or WEIGHTS
+    z = w["bias"] + sum(w[name] * value for name, value in evidence.features(query).items())
+    return 1 / (1 + math.exp(-z))
+
+
+def answerable(evidence: Evidence, query: Query) -> bool:
+    """Whether the best sentence answers: a how-many question only by a figure of the asked kind (a rate
+    for 率, money for 多少钱, a change for 增速); then by the calibrated confidence."""
+    if query.wants_number and evidence.metric <= 0:
+        return False
+    return confidence(evidence, query) >= THRESHOLD
+
+
+def coverage(terms: tuple[tuple[str, ...], ...], text: str) -> float:
+    """Weighted share of the content words found in `text` (a word counts in any of its names)."""
+    weights = [max(len(w) for w in alts) for alts in terms]
+    total = sum(weights)
+    if not total:
+        return 0.0
+    return sum(wt for alts, wt in zip(terms, weights, strict=True) if any(w in text for w in alts)) / total
+
+
+def metric_recall(query: Query, said: str) -> float:
+    """Share of the asked metric's character pairs found in `said`, both in canonical names (the best
+    of the metric's names)."""
+    from rag.match import canonical_metric
+
+    said = canonical_metric(said)
+    best = 0.0
+    for form in query.metric_forms or ((query.metric,) if query.metric else ()):
+        asked = canonical_metric(form)
+        pairs = {asked[i : i + 2] for i in range(len(asked) - 1)} or {asked}
+        best = max(best, sum(p in said for p in pairs) / len(pairs))
+    return best
+
+
+def metric_said(query: Query, sentence: str) -> float:
+    """Share of the asked metric's character pairs the sentence says, both in canonical names: 人均GDP
+    asked of a sentence giving only 地区生产总值 lacks 人均."""
+    from rag.match import canonical_metric
+
+    said = canonical_metric(sentence)
+    best = 0.0
+    for form in query.metric_forms or ((query.metric,) if query.metric else ()):
+        asked = canonical_metric(form)
+        pairs = {asked[i : i + 2] for i in range(len(asked) - 1)} or {asked}
+        best = max(best, sum(p in said for p in pairs) / len(pairs))
+    return best if query.metric_forms or query.metric else 1.0
+
+
+def phrase_bonus(query: Query, sentence: str) -> float:
+    """Up to 0.2 for saying a long stretch of the metric verbatim: 开展法治宣传活动 beats 宣传活动."""
+    longest = 0
+    for form in (query.metric, *query.metric_forms):
+        if form:
+            longest = max(longest, SequenceMatcher(None, form, sentence).find_longest_match().size)
+    return 0.2 * min(longest, 10) / 10 if longest >= 3 else 0.0
