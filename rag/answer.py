@@ -17,7 +17,7 @@ from rag.compare import compare
 from rag.conversation import replay
 from rag.embed import Embedder, load_embedder
 from rag.facts import base_unit, extract_facts
-from rag.match import fact_score
+from rag.match import fact_score, narrower_than
 from rag.periods import report_years
 from rag.query import Query, has_word, parse
 from rag.search import dense_text, retrieve
@@ -143,6 +143,8 @@ def _evidence(index: Index, query: Query, hit: Hit, rank: int, start: int, end: 
     piece = Chunk(chunk.doc, start, end, text, chunk.section, chunk.title, chunk.region, chunk.year)
     facts = extract_facts(piece) if query.wants_number else []
     best_fact, best_score = _best_fact(query, facts)
+    if best_fact is not None and narrower_than(query, best_fact, text):
+        best_score = 0.0  # 人均GDP is not answered by 地区生产总值
     years_ok = not query.period.years or any(f"{y}年" in text for y in query.period.years) or (
         best_fact is not None and best_fact.about in query.period.years)
     return Evidence(

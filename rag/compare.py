@@ -12,7 +12,7 @@ import re
 
 from rag.embed import Embedder, load_embedder
 from rag.facts import normalized_value
-from rag.match import MIN_METRIC_SCORE, RELATIVE_METRIC_SCORE, fact_score
+from rag.match import MIN_METRIC_SCORE, RELATIVE_METRIC_SCORE, fact_score, narrower_than
 from rag.query import Query, scope_members
 from rag.store import Index
 from rag.types import Answer, Fact, Row
@@ -27,7 +27,7 @@ def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Ans
     members = set(scope_members(query, index))
     candidates = [f for f in index.facts if f.region in members and f.target == query.target]
     scored = [(fact_score(query, f), f) for f in candidates]
-    scored = [(s, f) for s, f in scored if s > 0]
+    scored = [(s, f) for s, f in scored if s > 0 and not narrower_than(query, f, f.sentence)]
     if not scored:
         return None
     # Only figures of the asked metric, not its neighbours: 化解率 is no 调解率 when 调解率 is given.

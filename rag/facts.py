@@ -84,7 +84,10 @@ FACTS_VERSION = "facts-3"  # bump when extraction changes: load_index then re-re
 
 # Goals, not results: 政府工作报告 list next year's targets beside last year's figures.
 _TARGET = re.compile(r"预期目标|主要目标|目标任务|目标是|目标为|力争|确保.{0,10}(?:达到|以上)")
+# …顺利完成全年主要目标任务 reports a result: a target met is no target
+_TARGET_MET = re.compile(r"(?:完成|实现|超额完成|圆满完成|全面完成)[^，。；]{0,12}目标")
 _PLAN_SECTION = re.compile(r"工作安排|总体要求|重点任务|工作打算|下一步|工作计划|工作思路|目标任务|工作建议")
+_REVIEW_SECTION = re.compile(r"回顾|过去一年|过去五年|一年来|工作总结|主要成效|取得的成绩")
 
 
 def extract_facts(chunk: Chunk) -> list[Fact]:
@@ -96,10 +99,12 @@ def extract_facts(chunk: Chunk) -> list[Fact]:
         goal = states_a_goal(text[s:e], chunk.section)
         for metric, value, unit, qualifier, kind, at in _sentence_figures(text[s:e], chunk.region):
             context = _context(metric, text, s, e, s + at, chunk.section)
-            # 预计…增长5.2%左右 in a review is an estimate of the result, not a target
-            estimate = "预计" in text[s : s + at] and not goal
-            target = goal or (qualifier == "左右" and not estimate)
-            qualifier = "约" if estimate and qualifier in ("左右", "") else qualifier
+            # 预计…增长5.2%左右, or …左右 in a review, is an estimate of the result, not a target
+            forecast = "预计" in text[s : s + at] and not goal
+            review = any(_REVIEW_SECTION.search(h) for h in chunk.section) and not goal
+            target = goal or (qualifier == "左右" and not forecast and not review)
+            if (forecast and qualifier in ("左右", "")) or (review and qualifier == "左右"):
+                qualifier = "约"
             about = year_about(text[s : s + at], chunk.year, "工作报告" in chunk.title, target)
             facts.append(
                 Fact(
@@ -127,8 +132,18 @@ def year_about(before: str, report_year: int | None, work_report: bool, target: 
 
 
 def states_a_goal(sentence: str, section: tuple[str, ...] = ()) -> bool:
-    """Whether a sentence sets a target (主要预期目标…, 力争…) or sits in a plan section (2025年工作安排)."""
-    return bool(_TARGET.search(sentence)) or any(_PLAN_SECTION.search(h) for h in section)
+    """Whether a sentence sets a target (主要预期目标…, 力争…) or sits in a plan section (2025年工作安排).
+
+    In a review (2024年工作回顾) only a sentence that says 预期目标 or 力争 sets one: "完成全年主要目标任务"
+    there is a result."""
+    if any(_PLAN_SECTION.search(h) for h in section):
+        return True
+    found = _TARGET.search(sentence)
+    if not found or _TARGET_MET.search(sentence):
+        return False
+    if any(_REVIEW_SECTION.search(h) for h in section):
+        return found.group() in ("预期目标", "力争")
+    return True
 
 
 def base_unit(unit: str) -> str:

@@ -27,6 +27,28 @@ def fact_score(query: Query, fact: Fact) -> float:
     return max((metric_score(form, query.field, fact, query.change, query.unit) for form in forms), default=0.0)
 
 
+def narrower_than(query: Query, fact: Fact, said: str = "") -> bool:
+    """Whether the question asks a narrower figure than `fact` is: 人均GDP of a sentence that gives
+    地区生产总值, 城镇居民人均可支配收入 of one that gives 全体居民人均可支配收入. The asked name's part
+    before what the two share must then be said somewhere in the fact's metric, field or `said`."""
+    have = canonical_metric(fact.metric)
+    context = canonical_metric(f"{fact.context}{fact.metric}{said}")
+    for form in query.metric_forms[:1] or ((query.metric,) if query.metric else ()):
+        asked = canonical_metric(form)
+        shared = 0
+        while shared < min(len(asked), len(have)) and asked[-1 - shared] == have[-1 - shared]:
+            shared += 1
+        prefix, extra = asked[: len(asked) - shared], have[: len(have) - shared]
+        if shared >= 2 and len(prefix) >= 2 and prefix not in context and prefix[:2] not in context:
+            return True
+        # 海洋生产总值 or 设区市地区生产总值 is a part, not the 地区生产总值 asked; but a loosely asked figure
+        # (纠纷, 游客) is answered by a more specific one (调处纠纷, 接待游客)
+        named = load_thesaurus().group(asked) is not None
+        if named and shared >= 2 and len(extra) >= 2 and extra not in asked and extra not in (query.field or "-"):
+            return True
+    return False
+
+
 def metric_score(query_metric: str, query_context: str, fact: Fact, change: bool = False, unit: str = "") -> float:
     """How well `fact` is the figure asked for, in [0, 1]: the metric head counts most, a wrong field costs most.
 
@@ -61,12 +83,13 @@ def canonical_metric(metric: str) -> str:
     """A metric spelt one way: GDP ≡ 本地生产总值 ≡ 地区生产总值 (the thesaurus), 调处成功率 ≡ 化解率,
     新收…案件数 ≡ …案件 (receiving verbs, scope words and 数量 dropped)."""
     s = _named(metric)
+    s = re.sub(r"(?<=..)(?:实现|达到|完成|累计|共计)$", "", s)  # 地区生产总值实现|1721亿元
     s = re.sub(r"(?<=..)(?:占比|比例|比重|百分比)$", "率", s)  # 按期办结的占比 is 按期办结率
     s = re.sub(r"^(?:全省|全市|全区|全县|全疆|全州|全国|我省|我市|我区|我县)(?=..)", "", s)
     s = re.sub(r"(?<=.)成功率$", "率", s)
     if not s.endswith("率"):
         s = re.sub(r"(?<=.)(?:金额|总额|数额)$|(?<=[员者])人数$|(?<=.)(?:数量|总数|总量|数目|数|量)$", "", s)
-        s = re.sub(r"受理|新收|收案|收到|接收|接到", "", s)
+        s = re.sub(r"受理|新收|收案|收到|接收|接到|^(?:办理|开展|组织|举办|完成|实现|累计|全年)", "", s)
     return s
 
 
@@ -101,7 +124,9 @@ def _unit_gate(metric: str, fact: Fact) -> float:
         ftype = "money"
     else:
         ftype = "bare" if not base and fact.unit else "count"
-    asked = load_thesaurus().unit_of(metric)
+    thesaurus = load_thesaurus()
+    group = thesaurus.group(metric)
+    asked = group.unit if group and group.unit else thesaurus.unit_of(metric)
     if asked == "%":
         return 1.0 if ftype == "rate" else 0.0
     if asked == "元":

@@ -103,6 +103,39 @@ class Gazetteer:
         return hit[0] if hit else None
 
 
+@dataclass(frozen=True)
+class Group:
+    """A named group of provinces (东北三省, 西部地区) from rag/data/region_groups.tsv."""
+
+    name: str
+    members: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+@functools.cache
+def region_groups() -> tuple[Group, ...]:
+    import importlib.resources
+
+    text = (importlib.resources.files("rag") / "data" / "region_groups.tsv").read_text(encoding="utf-8")
+    groups = []
+    for line in text.splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, members, *aliases = line.split("\t")
+            names = (name, *(a for a in (aliases[0].split("|") if aliases else ()) if a))
+            groups.append(Group(name, tuple(members.split()), names))
+    return tuple(groups)
+
+
+def find_group(text: str) -> tuple[Group, tuple[int, int]] | None:
+    """The named group of provinces `text` mentions (the longest name), with where."""
+    lowered = text.lower()
+    found = [(g, lowered.find(n.lower()), n) for g in region_groups() for n in g.names if n.lower() in lowered]
+    if not found:
+        return None
+    group, at, name = max(found, key=lambda f: len(f[2]))
+    return group, (at, at + len(name))
+
+
 def level_of(place: Place) -> str:
     """Province or county, the two levels reports are compared at (a municipality counts as a province)."""
     return "province" if place.level == "province" or place.name in MUNICIPALITIES else "county"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from rag.crosslingual import chinese_terms, has_cjk
 from rag.facts import UNITS
 from rag.periods import Period, read_period
-from rag.places import level_of
+from rag.places import find_group, level_of
 from rag.store import Index
 from rag.thesaurus import Thesaurus, load_thesaurus
 
@@ -139,7 +139,7 @@ def describe_scope(scope: Scope) -> str:
     if scope.previous:
         return "上一问结果中的地区"
     level = {"province": "各省份", "county": "各区县"}.get(scope.level, "全部报告")
-    return f"{scope.within}{'下辖各区' if scope.level == 'county' else ''}" if scope.within else level
+    return f"{scope.within}{'下辖各区' if scope.level == 'county' else '各省份' if scope.level == 'province' else ''}" if scope.within else level
 
 
 # ---------------------------------------------------------------- question words
@@ -175,7 +175,7 @@ def has_word(text: str, role: str) -> str:
 _TOP = re.compile(r"(?:(?<=排)|(?<=位列)|(?<=进入))前\s*(\d+|[一二两三四五六七八九十])|前\s*(\d+|[一二两三四五六七八九十])\s*(?:名|位|强)|"
                   r"(?<![a-z])top\s*(\d+)(?!\d)", re.I)
 _CN_SMALL = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_ASKED_UNIT = re.compile(rf"(?<!哪)(?:多少|几)(万人|亿|{UNITS})")
+_ASKED_UNIT = re.compile(rf"(?<!哪)(?:多少|几)(万亿元|万亿|亿元|万元|万人|亿|{UNITS})")
 _LEVEL_WORDS = (("省份", "province"), ("省区市", "province"), ("省", "province"), ("全国", "province"),
                 ("区县", "county"), ("区", "county"), ("县", "county"), ("市", "county"))
 _LEVEL = re.compile(r"(?:哪个|哪一个|哪些|哪几个|哪几|哪家|各个|各|每个|所有|全国|全部|这几个|几个|的)(省份|省区市|省|区县|区|县|市|地区|地方|城市)(?![\u4e00-\u9fff]|有|是|中|里|排)|"
@@ -202,7 +202,9 @@ def parse(question: str, index: Index, previous: Query | None = None, thesaurus:
         regions, within, unknown = gazetteer.find_english(text)
     period, period_spans = read_period(text, index, regions)
     threshold, threshold_span = read_threshold(text)
-    metric_text = _strip(text, mentions, period_spans + ([threshold_span] if threshold_span else []), english)
+    group = find_group(text) if not regions else None  # 东北三省, 四个直辖市
+    spans = period_spans + [s for s in (threshold_span, group[1] if group else None) if s]
+    metric_text = _strip(text, mentions, spans, english)
     metric, forms, field_, grew = _metric(metric_text, english, thesaurus, index)
     change = grew or bool(has_word(text, "change" + en))
     counted = _ASKED_UNIT.search(text)
@@ -211,8 +213,11 @@ def parse(question: str, index: Index, previous: Query | None = None, thesaurus:
     if change and not metric:  # 哪个区增长最快: growth with no figure named is the economy's
         metric, forms = "地区生产总值", thesaurus.synonyms("地区生产总值")
         forms = tuple(f for f in forms if has_cjk(f))
-    intent, descending, top = _intent(text, english, threshold, regions, unknown, period, metric, within)
+    intent, descending, top = _intent(text, english, threshold, regions, unknown, period, metric, within or bool(group))
     scope = _scope(text, english, within, has_word(text, "narrow"), regions if intent != "series" else [], gazetteer)
+    if group:
+        members = tuple(r for r in group[0].members if r in index.regions)
+        scope = Scope("province", group[0].name, scope.previous, members)
     if intent in ("lookup", "summary") and within and not regions and not unknown:
         unknown = [within]  # 深圳GDP: the index has its districts' reports, not the city's
     target = bool(has_word(text, "target" + en)) and intent != "summary"
@@ -447,11 +452,15 @@ _MEASURE = re.compile(r"(?:场次|人次|件数|人数|次数|数量|总数|金�
 def _after_de(phrase: str) -> str:
     """What a phrase with 的 names: its last part (受理的法律援助案件 → 法律援助案件), with a bare measure
     kept on what it measures (法治宣传活动的场次 → 法治宣传活动场次)."""
-    parts = [p for p in phrase.split("的") if p]
+    parts = [p.lstrip("把将对") for p in phrase.split("的") if p.lstrip("把将对")]
     if len(parts) < 2:
         return "".join(parts)
     if _MEASURE.fullmatch(parts[-1]):
         return parts[-2] + parts[-1]
+    thesaurus = load_thesaurus()
+    named = [p for p in parts if thesaurus.find(p, short=True)]
+    if named and not thesaurus.find(parts[-1], short=True):
+        return named[-1]  # 城镇调查失业率的控制目标 → 城镇调查失业率
     return parts[-1] if len(parts[-1]) >= 2 else "".join(parts)
 
 
@@ -490,7 +499,7 @@ def _terms(index: Index, text: str, english: bool, thesaurus: Thesaurus, topic: 
             terms.append(t.chinese + acronym)
         numbers = [n for n in re.findall(r"\d{3,}", text) if not re.fullmatch(r"(19|20)\d\d", n)]  # the 12345 hotline
         return [t for t in terms if t] + [(n,) for n in numbers]
-    scaffold = set(question_words()["scaffold"]) | set(question_words()["summary"]) | set(question_words()["number"])
+    scaffold = {w for role in ("scaffold", "summary", "number", "money", "rate") for w in question_words()[role]}
     out: list[tuple[str, ...]] = []
     rest = text
     for start, end, group in reversed(thesaurus.find(text, short=True)):  # a figure's names are one term
@@ -520,7 +529,7 @@ def _unit(text, english, forms, change, threshold, thesaurus) -> str:
     m = _ASKED_UNIT.search(text)
     if m:
         unit = m.group(1)
-        return "元" if unit.endswith("元") or unit == "亿" else {"名": "人", "位": "人", "万人": "人"}.get(unit, unit)
+        return "元" if unit.endswith("元") or unit in ("亿", "万亿") else {"名": "人", "位": "人", "万人": "人"}.get(unit, unit)
     for form in forms:
         group = thesaurus.group(form)
         if group and group.unit:
