@@ -17,7 +17,8 @@ from rag.compare import compare
 from rag.conversation import replay
 from rag.embed import Embedder, load_embedder
 from rag.facts import base_unit, extract_facts
-from rag.match import fact_score, narrower_than
+from rag.match import asked_vector, fact_score, narrower_than
+from rag.metric_vectors import phrase
 from rag.periods import report_years
 from rag.query import Query, has_word, parse
 from rag.search import dense_text, retrieve
@@ -112,11 +113,20 @@ def _with_result_regions(answer: Answer) -> Answer:
 def best_evidence(index: Index, query: Query, hits: list[Hit], embedder: Embedder | None) -> Evidence | None:
     """The sentence of the top passages that best answers `query` (answerable or not)."""
     qvec = embedder.encode_query([dense_text(query)])[0] if embedder is not None else None
+    asked = asked_vector(query, embedder) if query.wants_number else None
+    meanings: dict[str, float] = {}
+
+    def meaning(fact: Fact) -> float:
+        key = phrase(fact)
+        if asked is not None and key not in meanings:
+            meanings.update(index.metric_vectors.similarity(asked, [fact]) or {key: 0.0})
+        return meanings.get(key, 0.0)
+
     candidates = []
     for rank, h in enumerate(hits[:5]):
         dense = float(index.vectors[_chunk_row(index, h.chunk)] @ qvec) if qvec is not None else 0.0
         for s, e in chunk_sentences(index, h.chunk):
-            candidates.append(_evidence(index, query, h, rank, s, e, dense))
+            candidates.append(_evidence(index, query, h, rank, s, e, dense, meaning))
     return max(candidates, key=lambda ev: ev.score, default=None)
 
 
@@ -135,14 +145,14 @@ def _lookup(index: Index, query: Query, hits: list[Hit], embedder: Embedder | No
                   related=tuple(hits[:3]), query=query)
 
 
-def _evidence(index: Index, query: Query, hit: Hit, rank: int, start: int, end: int, dense: float) -> Evidence:
+def _evidence(index: Index, query: Query, hit: Hit, rank: int, start: int, end: int, dense: float, meaning) -> Evidence:
     """What one candidate sentence has for the question: its words, its figures, its years."""
     chunk = hit.chunk
     text = index.reports[chunk.doc].text[start:end]
     headings = " ".join((chunk.title, *chunk.section))
     piece = Chunk(chunk.doc, start, end, text, chunk.section, chunk.title, chunk.region, chunk.year)
     facts = extract_facts(piece) if query.wants_number else []
-    best_fact, best_score = _best_fact(query, facts)
+    best_fact, best_score = _best_fact(query, facts, meaning)
     if best_fact is not None and narrower_than(query, best_fact, text):
         best_score = 0.0  # 人均GDP is not answered by 地区生产总值
     years_ok = not query.period.years or any(f"{y}年" in text for y in query.period.years) or (
@@ -157,18 +167,18 @@ def _evidence(index: Index, query: Query, hit: Hit, rank: int, start: int, end: 
     )
 
 
-def _best_fact(query: Query, facts: list[Fact]) -> tuple[Fact | None, float]:
-    """The figure of a sentence that answers the question, and how well (fact_score)."""
+def _best_fact(query: Query, facts: list[Fact], meaning) -> tuple[Fact | None, float]:
+    """The figure of a sentence that answers the question, and how well (fact_score, by name or meaning)."""
     if not facts:
         return None, 0.0
     kind = "change" if query.change else "level"
     facts = [f for f in facts if f.kind == kind] or facts
     if query.unit and query.unit not in ("%", "元"):  # 多少笔 asks for 21笔, not the 1.135亿元 beside it
         facts = [f for f in facts if base_unit(f.unit) == query.unit] or facts
-    scored = [(fact_score(query, f) + (0.05 if f.target == query.target else 0) +
+    scored = [(fact_score(query, f, meaning(f)) + (0.05 if f.target == query.target else 0) +
                (0.05 if not query.period.years or f.about in query.period.years else 0), f) for f in facts]
     score, fact = max(scored, key=lambda p: p[0])
-    return fact, fact_score(query, fact)
+    return fact, fact_score(query, fact, meaning(fact))
 
 
 # ---------------------------------------------------------------- summary

@@ -67,11 +67,20 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("question")
     _add_search_options(c)
 
+    c = command("parse", _cmd_parse, "show how a question is read (the Query every stage works from)")
+    c.add_argument("question")
+    c.add_argument("--history", action="append", default=[], help="an earlier question of the conversation (repeatable)")
+    c.add_argument("--json", action="store_true")
+
+    c = command("chat", _cmd_chat, "a terminal chat: follow-up questions are read against the previous ones")
+    _add_search_options(c)
+
     c = command("eval", _cmd_eval, "score retrieval and answers on a questions .jsonl file")
     c.add_argument("questions")
     c.add_argument("-k", type=int, default=5)
     c.add_argument("--method", choices=("hybrid", "bm25", "dense"), default="hybrid")
     c.add_argument("--no-answers", action="store_true", help="score retrieval only")
+    c.add_argument("--parse", metavar="CASES", help="also score question reading on a parse set (tests/data/parse_cases.jsonl)")
     c.add_argument("--json", action="store_true")
     c.add_argument("--model", default=None)
 
@@ -180,19 +189,62 @@ def _cmd_ask(args) -> int:
     from rag.answer import ask
 
     index = _load(args)
-    for question in _queries(args.question):
-        answer = ask(index, question, regions=args.region, years=args.year)
+    for question, history in _questions(args.question):
+        answer = ask(index, question, regions=args.region, years=args.year, history=history)
         if args.json:
             print(json.dumps(answer.to_json(), ensure_ascii=False, indent=None if args.question == "-" else 1))
         else:
-            print(answer.answer)
-            if answer.citations:
-                print()
-                for c in answer.citations:
-                    print(f"[{c.n}] {c.memo}  ({c.doc} {c.start}-{c.end})")
-            print()
+            _print_answer(answer)
         sys.stdout.flush()
     return 0
+
+
+def _print_answer(answer) -> None:
+    print(answer.answer)
+    if answer.citations:
+        print()
+        for c in answer.citations:
+            print(f"[{c.n}] {c.memo}  ({c.doc} {c.start}-{c.end})")
+    print()
+
+
+def _cmd_parse(args) -> int:
+    from rag.conversation import replay
+    from rag.query import parse
+
+    index = _load(args)
+    query = parse(args.question, index, replay(index, args.history))
+    if args.json:
+        print(json.dumps(query.to_json(), ensure_ascii=False, indent=1))
+    else:
+        print(query.reading() or "（没有读出指标、地区或年份）")
+        for key, value in query.to_json().items():
+            if value not in ("", [], None, False) and key not in ("reading", "text"):
+                print(f"  {key}: {json.dumps(value, ensure_ascii=False)}")
+    return 0
+
+
+def _cmd_chat(args) -> int:
+    """Read a question a line; each is answered in the light of the ones before. 清空 (or /clear) starts over."""
+    from rag.answer import ask
+
+    index = _load(args)
+    previous = None
+    print("报告问答：输入问题后回车；“清空”开始新的对话；Ctrl-D 退出。", file=sys.stderr)
+    while True:
+        try:
+            question = input("问> ").strip()
+        except EOFError:
+            return 0
+        if question in ("清空", "/clear"):
+            previous = None
+            continue
+        if not question:
+            continue
+        answer = ask(index, question, regions=args.region, years=args.year, previous=previous)
+        previous = answer.query if answer.query is not None else previous
+        _print_answer(answer)
+        sys.stdout.flush()
 
 
 def _cmd_eval(args) -> int:
@@ -214,7 +266,16 @@ def _cmd_eval(args) -> int:
         ask_fn=ask_fn,
         k=args.k,
     )
-    print(json.dumps(result, ensure_ascii=False, indent=1) if args.json else format_report(result))
+    if args.parse:
+        from rag.evaluate import format_parse_report, parse_accuracy
+
+        result["parse"] = parse_accuracy(index, load_questions(args.parse))
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+    else:
+        print(format_report(result))
+        if args.parse:
+            print(format_parse_report(result["parse"]))
     return 0
 
 
@@ -239,6 +300,25 @@ def _queries(arg: str):
     for line in sys.stdin:
         if line.strip():
             yield line.strip()
+
+
+def _questions(arg: str):
+    """(question, history) pairs: the argument, or stdin lines that are plain questions or JSON objects
+    {"question": …, "history": [earlier questions]}."""
+    for line in _queries(arg):
+        if arg == "-" and line.startswith("{"):
+            try:
+                item = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise RagError(f"无法读取这一行 JSON（{err.msg}）：{line[:60]}") from err
+            if not isinstance(item, dict) or not isinstance(item.get("question"), str):
+                raise RagError(f"JSON 行应为 {{\"question\": …, \"history\": […]}}：{line[:60]}")
+            history = item.get("history") or []
+            if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+                raise RagError(f"history 应为问题字符串的列表：{line[:60]}")
+            yield item["question"], history
+        else:
+            yield line, None
 
 
 if __name__ == "__main__":

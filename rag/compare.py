@@ -12,7 +12,8 @@ import re
 
 from rag.embed import Embedder, load_embedder
 from rag.facts import normalized_value
-from rag.match import MIN_METRIC_SCORE, RELATIVE_METRIC_SCORE, fact_score, narrower_than
+from rag.match import MIN_METRIC_SCORE, RELATIVE_METRIC_SCORE, asked_vector, fact_score, narrower_than
+from rag.metric_vectors import phrase
 from rag.query import Query, scope_members
 from rag.store import Index
 from rag.types import Answer, Fact, Row
@@ -26,7 +27,10 @@ def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Ans
         return None
     members = set(scope_members(query, index))
     candidates = [f for f in index.facts if f.region in members and f.target == query.target]
-    scored = [(fact_score(query, f), f) for f in candidates]
+    embedder = embedder or (load_embedder(index.model) if index.chunks else None)
+    asked = asked_vector(query, embedder)
+    meaning = index.metric_vectors.similarity(asked, candidates) if asked is not None else {}
+    scored = [(fact_score(query, f, meaning.get(phrase(f))), f) for f in candidates]
     scored = [(s, f) for s, f in scored if s > 0 and not narrower_than(query, f, f.sentence)]
     if not scored:
         return None

@@ -61,6 +61,7 @@ def follow_up(query: Query, previous: Query | None, index=None) -> Query:
             unit=previous.unit if not query.unit or query.unit == "%" and previous.unit == "%" else query.unit,
             topic=previous.topic,
             terms=previous.terms,
+            wants_number=previous.wants_number or query.wants_number,
         )
     if query.scope.previous:  # 其中 / 这些: the previous answer's rows (its group until it is answered)
         rows = previous.result_regions or previous.regions or previous.scope.regions

@@ -187,3 +187,11 @@ def parse_accuracy(index: Index, cases: list[dict]) -> dict:
     all_right = len(cases) - len(wrong)
     return {"cases": len(cases), "all_fields_right": all_right,
             "fields": {n: {"right": r, "total": t} for n, (r, t) in totals.items()}, "wrong": wrong}
+
+
+def format_parse_report(result: dict) -> str:
+    """Human-readable lines for `rag eval --parse`: accuracy per field."""
+    lines = [f"问题理解: {result['cases']} 题，全部字段正确 {result['all_fields_right']}"]
+    for name, f in result["fields"].items():
+        lines.append(f"  {name}: {f['right']}/{f['total']}")
+    return "\n".join(lines)

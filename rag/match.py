@@ -21,10 +21,37 @@ MIN_METRIC_SCORE = 0.45
 RELATIVE_METRIC_SCORE = 0.75
 
 
-def fact_score(query: Query, fact: Fact) -> float:
-    """How well `fact` is the figure `query` asks for, in [0, 1] (the best of the metric's names)."""
+# How much a match in meaning alone counts against one by name (bench/answerability.py, probe A).
+MEANING_WEIGHT = 0.85
+
+
+def fact_score(query: Query, fact: Fact, meaning: float | None = None) -> float:
+    """How well `fact` is the figure `query` asks for, in [0, 1]: the best of the metric's names, or its
+    closeness in meaning (`meaning`, from rag/metric_vectors.py) — but never a figure of the wrong kind."""
     forms = query.metric_forms or ((query.metric,) if query.metric else ())
-    return max((metric_score(form, query.field, fact, query.change, query.unit) for form in forms), default=0.0)
+    lexical = max((metric_score(form, query.field, fact, query.change, query.unit) for form in forms), default=0.0)
+    if not meaning or not forms:
+        return lexical
+    by_meaning = max(MEANING_WEIGHT * meaning * _gate(form, fact, query.change, query.unit) * _agreement(form, query.field, fact)
+                     for form in forms)
+    return round(max(lexical, by_meaning), 4)
+
+
+def _agreement(query_metric: str, query_context: str, fact: Fact) -> float:
+    """What meaning alone may not overrule: the field, and the head of a rate (结案率 is no 调解率)."""
+    qm, fm = canonical_metric(query_metric), canonical_metric(fact.metric)
+    head = 1.0 if not (qm.endswith("率") and fm.endswith("率")) or _head_match(qm, fm) >= 1.0 else 0.4
+    qc = query_context or load_thesaurus().field_of(query_metric)
+    field = 1.0 if not qc or not fact.context or qc == fact.context else 0.4
+    return head * field
+
+
+def asked_vector(query: Query, embedder):
+    """The asked metric in meaning, for rag/metric_vectors.py (None when nothing is asked)."""
+    name = (query.metric_forms or (query.metric,))[0] if (query.metric_forms or query.metric) else ""
+    if not name or embedder is None:
+        return None
+    return embedder.encode_query([name])[0]
 
 
 def narrower_than(query: Query, fact: Fact, said: str = "") -> bool:
@@ -60,10 +87,7 @@ def metric_score(query_metric: str, query_context: str, fact: Fact, change: bool
     qm, fm = canonical_metric(query_metric), canonical_metric(fact.metric)
     if not qm or not fm:
         return 0.0
-    if change:
-        gate = 1.0 if fact.kind == "change" and fact.unit in ("%", "个百分点") else 0.0
-    else:  # the unit is read off the whole name: 社会消费品零售总额 is money, though 总额 is dropped below
-        gate = 1.0 if unit not in ("", "%", "元") and base_unit(fact.unit) == unit else _unit_gate(_named(query_metric), fact)
+    gate = _gate(query_metric, fact, change, unit)
     if gate == 0.0:
         return 0.0
     thesaurus = load_thesaurus()
@@ -77,6 +101,16 @@ def metric_score(query_metric: str, query_context: str, fact: Fact, change: bool
     elif qc:
         score *= 0.65  # the field is unknown: 按时办结率 of 人大建议 must not pass for a 12345热线 one
     return round(min(1.0, score * gate), 4)
+
+
+def _gate(query_metric: str, fact: Fact, change: bool, unit: str) -> float:
+    """Whether the fact is of the kind asked, in [0, 1]: a % change for 增速; else a fitting unit. The unit
+    is read off the whole name: 社会消费品零售总额 is money, though canonical_metric drops 总额."""
+    if change:
+        return 1.0 if fact.kind == "change" and fact.unit in ("%", "个百分点") else 0.0
+    if unit not in ("", "%", "元") and base_unit(fact.unit) == unit:
+        return 1.0
+    return _unit_gate(_named(query_metric), fact)
 
 
 def canonical_metric(metric: str) -> str:

@@ -4,7 +4,7 @@ Layout of an index folder (default `index/`):
 
     CURRENT            name of the live version folder; replaced atomically (os.replace)
     v-<time>-<pid>/    manifest.json, reports.jsonl, chunks.jsonl, vectors.npy, faiss.index,
-                       bm25/ (bm25s), tokens.jsonl, facts.jsonl
+                       bm25/ (bm25s), tokens.jsonl, facts.jsonl, metrics.jsonl + metric_vectors.npy
 
 A write builds a complete new version folder and only then points CURRENT at it, so a crash at any
 moment leaves the previous index serving. Adding reports re-embeds only new or changed reports.
@@ -26,10 +26,12 @@ import bm25s
 import faiss
 import numpy as np
 
+from rag import metric_vectors
 from rag.embed import Embedder, load_embedder
 from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError, RagError, UnknownDocError
 from rag.facts import FACTS_VERSION, extract_facts
 from rag.ingest import find_report_files, read_report
+from rag.metric_vectors import MetricVectors
 from rag.places import Gazetteer, gazetteer_for
 from rag.sections import CHUNKER_VERSION, chunk_report
 from rag.segment import Segmenter, segmenter_for
@@ -57,6 +59,7 @@ class Index:
     facts: list[Fact]
     faiss_index: faiss.Index
     bm25: bm25s.BM25
+    metric_vectors: MetricVectors = field(default_factory=lambda: metric_vectors.empty(0))
 
     @property
     def model(self) -> str:
@@ -144,6 +147,10 @@ def load_index(path: str | Path) -> Index:
     tokens = [json.loads(line) for line in _read_lines(version / "tokens.jsonl")]
     vectors = np.load(version / "vectors.npy")
     bm25 = bm25s.BM25.load(str(version / "bm25"), show_progress=False) if chunks else _build_bm25(tokens)
+    meanings = metric_vectors.empty(int(manifest.get("dim", 0)))
+    if (version / "metric_vectors.npy").is_file():  # an index written before them matches metrics by name only
+        phrases = [json.loads(line) for line in _read_lines(version / "metrics.jsonl")]
+        meanings = MetricVectors({p: i for i, p in enumerate(phrases)}, np.load(version / "metric_vectors.npy"))
     return Index(
         path=root,
         manifest=manifest,
@@ -154,6 +161,7 @@ def load_index(path: str | Path) -> Index:
         facts=facts,
         faiss_index=faiss.read_index(str(version / "faiss.index")),
         bm25=bm25,
+        metric_vectors=meanings,
     )
 
 
@@ -245,7 +253,8 @@ def add_reports(
     new_vectors = embedder.encode_document([searchable_text(c) for c in new_chunks], show_progress=show_progress)
     chunks += new_chunks
     vectors = np.vstack([vectors, new_vectors.reshape(-1, embedder.dim)]).astype(np.float32)
-    _write(root, embedder, reports, chunks, vectors, facts)
+    meanings = metric_vectors.build(facts, embedder, old.metric_vectors if old else None)
+    _write(root, embedder, reports, chunks, vectors, facts, meanings)
     say(f"索引已更新：{len(reports)} 份报告，{len(chunks)} 个段落")
     return result
 
@@ -257,14 +266,10 @@ def remove_report(index_path: str | Path, doc: str) -> None:
     keep = [i for i, c in enumerate(index.chunks) if c.doc != doc]
     reports = {d: r for d, r in index.reports.items() if d != doc}
     embedder_name, dim = index.manifest["model"], index.manifest["dim"]
-    _write(
-        Path(index_path),
-        _NameOnly(embedder_name, dim),
-        reports,
-        [index.chunks[i] for i in keep],
-        index.vectors[keep],
-        [f for f in index.facts if f.doc != doc],
-    )
+    facts = [f for f in index.facts if f.doc != doc]
+    name_only = _NameOnly(embedder_name, dim)
+    meanings = metric_vectors.build(facts, name_only, index.metric_vectors)
+    _write(Path(index_path), name_only, reports, [index.chunks[i] for i in keep], index.vectors[keep], facts, meanings)
 
 
 @dataclass
@@ -274,6 +279,9 @@ class _NameOnly:
     name: str
     dim: int
 
+    def encode_query(self, texts):  # every phrase it is asked for is already in the index
+        raise RagError("删除报告不应需要重新向量化")
+
 
 def _write(
     root: Path,
@@ -282,6 +290,7 @@ def _write(
     chunks: list[Chunk],
     vectors: np.ndarray,
     facts: list[Fact],
+    meanings: MetricVectors,
 ) -> None:
     """Write a complete new version folder, then switch CURRENT to it, then drop older versions."""
     root.mkdir(parents=True, exist_ok=True)
@@ -296,6 +305,8 @@ def _write(
         _write_lines(tmp / "facts.jsonl", (asdict(f) for f in facts))
         _write_lines(tmp / "tokens.jsonl", tokens)
         np.save(tmp / "vectors.npy", vectors)
+        _write_lines(tmp / "metrics.jsonl", sorted(meanings.rows, key=meanings.rows.get))
+        np.save(tmp / "metric_vectors.npy", meanings.matrix)
         faiss.write_index(_build_faiss(vectors, embedder.dim), str(tmp / "faiss.index"))
         if chunks:
             _build_bm25(tokens).save(str(tmp / "bm25"), show_progress=False)

@@ -65,6 +65,10 @@ CSS = """
 #sources .not-found-block { border-left: 4px solid #ef4444; background: #fef2f2; padding: 8px 12px; margin-bottom: 10px; }
 #upload-status .failed { color: #b91c1c; }
 #chat td:not(:last-child), #chat th { white-space: nowrap; }
+#reading .chip { display: inline-block; margin: 0 6px 6px 0; padding: 2px 10px; border-radius: 999px;
+  background: #eef2ff; color: #3730a3; font-size: 0.85em; }
+#reading .chip b { margin-right: 4px; font-weight: 600; }
+#reading .chip.follow { background: #ecfdf5; color: #065f46; }
 """
 # Copies a card's memo; the clipboard is unavailable on plain http or in some browsers, so the memo is
 # also shown as selectable text and selected on failure.
@@ -163,6 +167,18 @@ def chat_markdown(answer: Answer) -> str:
     # odd parts are report (or user) text; even parts are the Markdown that rag.answer wrote around them
     text = "".join(_inert_markdown(p) if i % 2 else _escape_angle(p) for i, p in enumerate(parts))
     return f"**【未找到】** {text}" if answer.mode == "not_found" else text
+
+
+def reading_html(query) -> str:
+    """How the last question was read, as chips (指标 / 地区 / 年份 / 范围): a misreading is visible."""
+    if query is None:
+        return '<div class="reading empty"></div>'
+    text = query.reading()
+    inner = text[len("按“") : -len("”理解")] if text.startswith("按“") else text
+    chips = [p.split("：", 1) for p in inner.split("；") if "：" in p]
+    follow = '<span class="chip follow">追问</span>' if query.followup else ""
+    return '<div class="reading">' + follow + "".join(
+        f'<span class="chip"><b>{html.escape(k)}</b>{html.escape(v)}</span>' for k, v in chips) + "</div>"
 
 
 def user_markdown(question: str) -> str:
@@ -320,20 +336,22 @@ def build_app(index_path: str | Path, seeds: str | Path | None = None) -> gr.Blo
             gr.Timer(active=service.building),
         )
 
-    def respond(question: str, history: list, regions: list[str], years: list[int]):
+    def respond(question: str, history: list, regions: list[str], years: list[int], last=None):
         question = (question or "").strip()
         if not question:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         index = service.index  # one snapshot for the whole answer, even if an upload swaps in another
         if index is None:
             raise gr.Error("索引正在建立或为空，请稍候或先上传报告。")
-        answer = ask(index, question, regions=regions or None, years=[int(y) for y in years or []] or None)
+        # `last` is this browser session's previous Query: a follow-up is read against it
+        answer = ask(index, question, regions=regions or None, years=[int(y) for y in years or []] or None, previous=last)
         history = list(history or []) + [
             {"role": "user", "content": user_markdown(question)},
             {"role": "assistant", "content": chat_markdown(answer)},
         ]
         rows = comparison_rows(answer)
-        return "", history, sources_html(index, answer), gr.Dataframe(value=rows, visible=bool(rows))
+        return ("", history, sources_html(index, answer), gr.Dataframe(value=rows, visible=bool(rows)),
+                reading_html(answer.query), answer.query if answer.query is not None else last)
 
     def upload(files: list[str] | None, progress=gr.Progress()):
         if not files:
@@ -351,13 +369,18 @@ def build_app(index_path: str | Path, seeds: str | Path | None = None) -> gr.Blo
             raise gr.Error(str(err)) from err
         return (upload_html(result), None, status_html(), report_rows(service.index), *filter_updates())
 
-    def api_ask(question: str, regions: list[str] | None = None, years: list[int] | None = None) -> dict:
-        """Answer a question from the indexed reports: the same object as `rag ask --json`."""
+    def api_ask(
+        question: str, regions: list[str] | None = None, years: list[int] | None = None, history: list[str] | None = None
+    ) -> dict:
+        """Answer a question from the indexed reports: the same object as `rag ask --json`.
+
+        `history`: the conversation's earlier questions, oldest first, for a follow-up ("那红谷滩区呢?")."""
         index = service.index
         if index is None:
             raise gr.Error("索引正在建立或为空，请稍候再试。")
         return ask(
-            index, question, regions=list(regions or []) or None, years=[int(y) for y in years or []] or None
+            index, question, regions=list(regions or []) or None, years=[int(y) for y in years or []] or None,
+            history=[str(h) for h in history or []] or None,
         ).to_json()
 
     with gr.Blocks(title="报告问答", analytics_enabled=False) as app:
@@ -401,6 +424,7 @@ def build_app(index_path: str | Path, seeds: str | Path | None = None) -> gr.Blo
                     starters = [gr.Button(q, size="sm", elem_classes="starter") for q in EXAMPLES]
                 clear = gr.Button("清空对话", size="sm", variant="secondary")
             with gr.Column(scale=2):
+                reading = gr.HTML(reading_html(None), elem_id="reading")
                 gr.Markdown("### 引用来源")
                 sources = gr.HTML(sources_html(None, None), elem_id="sources", js_on_load=COPY_JS)
                 compared = gr.Dataframe(
@@ -431,23 +455,24 @@ def build_app(index_path: str | Path, seeds: str | Path | None = None) -> gr.Blo
                 )
                 upload_status = gr.HTML(elem_id="upload-status")
 
+        last_query = gr.State(None)  # per browser session: the conversation so far, never shared
         private = {"api_visibility": "private", "concurrency_id": "ask", "concurrency_limit": 2}
         ask_io = {
-            "inputs": [question, chatbot, regions, years],
-            "outputs": [question, chatbot, sources, compared],
+            "inputs": [question, chatbot, regions, years, last_query],
+            "outputs": [question, chatbot, sources, compared, reading, last_query],
         }
         question.submit(respond, **ask_io, **private)
         send.click(respond, **ask_io, **private)
         for button, text in zip(starters, EXAMPLES, strict=True):
             button.click(
-                lambda h, r, y, text=text: respond(text, h, r, y),
-                inputs=[chatbot, regions, years],
+                lambda h, r, y, last, text=text: respond(text, h, r, y, last),
+                inputs=[chatbot, regions, years, last_query],
                 outputs=ask_io["outputs"],
                 **private,
             )
         clear.click(
-            lambda: ([], sources_html(None, None), gr.Dataframe(value=[], visible=False)),
-            outputs=[chatbot, sources, compared],
+            lambda: ([], sources_html(None, None), gr.Dataframe(value=[], visible=False), reading_html(None), None),
+            outputs=[chatbot, sources, compared, reading, last_query],
             api_visibility="private",
             queue=False,
         )
