@@ -50,7 +50,8 @@ def ask(
         return Answer(question, "请输入问题。", "not_found")
     if previous is None and history:
         previous = replay(index, history)
-    if previous is not None and has_word(question, "narrow") and previous.comparison and not previous.result_regions:
+    points_back = has_word(question, "narrow") or re.search(r"它|该省|该区|这个省|这个区|\bit\b", question)
+    if previous is not None and points_back and previous.comparison and not previous.result_regions:
         previous = answer_query(index, previous, embedder).query or previous  # 其中…: the rows it gave
     query = parse(question, index, previous)
     if regions:

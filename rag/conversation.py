@@ -8,6 +8,7 @@ region or group, with no word that points back, stands on its own and the histor
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from rag.periods import Period
@@ -72,10 +73,32 @@ def follow_up(query: Query, previous: Query | None, index=None) -> Query:
     elif not query.regions and not query.unknown_places and not (query.scope.level or query.scope.within):
         keep_regions = intent not in ("superlative", "threshold", "enumerate") or len(previous.regions) > 1
         merged = replace(merged, regions=previous.regions if keep_regions else (), scope=previous.scope)
-    if not query.period.years and not query.period.all_years:
+    shift = _RELATIVE_TO_PREVIOUS.search(query.text)
+    if shift and previous.period.years:  # 那前一年呢? — a year relative to the one asked before
+        step = -1 if shift.group() in ("前一年", "上一年", "去年的这时候", "前年") else 1
+        years = tuple(y + step for y in previous.period.years)
+        merged = replace(merged, period=Period(years, label="、".join(map(str, years))))
+    elif not query.period.years and not query.period.all_years:
         period = previous.period if previous.period.years or previous.period.all_years else Period()
+        if query.regions and index is not None and not _reports_on(index, query.regions, period):
+            period = Period()  # 鹿城区2022年…? → 那红谷滩区呢?: its own report's year, not 鹿城区's
         merged = replace(merged, period=replace(period, report_years=None))
+    if _POINTS_BACK.search(query.text) and not query.regions and previous.result_regions:
+        merged = replace(merged, regions=previous.result_regions[:1], intent="lookup" if not own_intent else merged.intent)
     return merged
+
+
+# A year read from the previous question's (那前一年呢?), and a pronoun for the previous answer's first row.
+_RELATIVE_TO_PREVIOUS = re.compile(r"前一年|上一年|后一年|次年|下一年")
+_POINTS_BACK = re.compile(r"它|该省|该区|该市|这个省|这个区|这个市|那个省|那个区|\bit\b|\bits\b", re.I)
+
+
+def _reports_on(index, regions, period: Period) -> bool:
+    """Whether any report on `regions` speaks of `period`'s years (a report of Y or Y+1)."""
+    if not period.years:
+        return True
+    years = set(period.years) | {y + 1 for y in period.years}
+    return any(r.region in regions and r.year in years for r in index.reports.values())
 
 
 def replay(index, history: list[str]) -> Query | None:

@@ -18,7 +18,7 @@ from rag.thesaurus import load_thesaurus
 from rag.types import Chunk, Fact
 
 UNITS = (  # the units reports count in, longest first where one begins another
-    "个百分点|百分点|人次|户次|件次|场次|批次|亿元|万元|千元|元|平方公里|平方米|公里|公顷|立方米|吨|亩|"
+    "个百分点|百分点|人次|户次|件次|场次|批次|亿元|万元|千元|元|平方公里|平方米|公里|公顷|立方米|吨|亩|标箱|"
     "公斤|千克|斤|小时|分钟|个工作日|工作日|个月|天|倍|件|人|名|位|次|个|项|家|场|笔|户|份|条|篇|期|本|处|所|支|批|起|宗|"
     "套|台|辆|只|座|张|册|例|种|间|栋|棵|株|盏|艘|枚|届|封"
 )
@@ -41,7 +41,7 @@ _BAD_AFTER = set("-－—~～/+:：\"#'") | set("abcdefghijklmnopqrstuvwxyzABCDE
 _LINK = sorted(
     "达到了 达到 达 为 是 在 约为 约 近 逾 超过 超 突破 高于 大于 低于 少于 不足 不到 至少 不少于 不低于 "
     "共计 共 合计 总计 累计 仅 只有 均 都 分别 已 已达 保持在 稳定控制在 稳定在 控制在 维持在 了 "
-    "提升至 提高至 提高到 提升到 上升至 上升到 下降至 下降到 降至 降到 增至 增加到 增长到 减少到 减少至 "
+    "提升至 提高至 提高到 提升到 上升至 上升到 下降至 下降到 降至 降到 增至 增加到 增长到 减少到 减少至 跃升至 跃升到 跃居 "
     "压缩至 压缩到 缩短至 缩短到 增长 增加 上升 提高 提升 下降 减少 降低 回落 下滑 压缩 节省 缩短 增幅 降幅".split(),
     key=len,
     reverse=True,
@@ -80,7 +80,7 @@ _AFTER_STOP = re.compile(
 _MAX_METRIC = 20
 
 
-FACTS_VERSION = "facts-3"  # bump when extraction changes: load_index then re-reads the facts of an older index
+FACTS_VERSION = "facts-4"  # bump when extraction changes: load_index then re-reads the facts of an older index
 
 # Goals, not results: 政府工作报告 list next year's targets beside last year's figures.
 _TARGET = re.compile(r"预期目标|主要目标|目标任务|目标是|目标为|力争|确保.{0,10}(?:达到|以上)")
@@ -197,13 +197,31 @@ def _sentence_figures(sentence: str, region: str):
             or (unit == "%" and after.endswith("率") and not metrics[0].endswith("率") and not change)
         ):
             metrics, open_, boundary = [after], False, after_end  # 聘请3家|律师事务所, 70%|创建率
-        if metrics == [""] and out and not _strip_scope(core, region):
+        if metrics == [""] and out and not _strip_scope(core.replace("的", ""), region):
             metrics, open_ = [out[-1][0]], False  # 同比增长62.4% / 251批474人次: the figure before names it
+        if metrics == [""] and not out and stop > 0:
+            subject = _subject_of(sentence[:stop], region)  # 集装箱吞吐量再创历史新高，达1416.1万标箱
+            if subject:
+                metrics, open_ = [subject], False
         if open_ and metrics[0] not in _VERB_METRICS:
             continue  # 涉及2人, 明确8个: the words before name no measure
         kind = "change" if change else "level"
         out += [(mt, value, unit, qualifier or prefix_q, kind, ms) for mt in metrics if len(mt) >= 2]
     return out
+
+
+# What a clause says of its subject without a figure: 粮食总产量|再上新台阶, 吞吐量|再创历史新高
+_PREDICATE = re.compile(r"再创|再上|再次|创下|创历史|创新高|稳居|位居|跃居|连续|首次|持续|保持|稳步|大幅|实现|迈上|跨上|突破")
+
+
+def _subject_of(before: str, region: str) -> str:
+    """The noun phrase the previous clause is about, when it only says something of it (再创历史新高)."""
+    clause = re.split(r"[，,；;：:]", before.rstrip("，,；;：: "))[-1]
+    m = _PREDICATE.search(clause)
+    if not m or m.start() < 2:
+        return ""
+    subject, _ = _cut(clause[: m.start()], region)
+    return subject if len(subject) >= 2 else ""
 
 
 def _parse(m: re.Match, sentence: str, quoted: list[tuple[int, int]]) -> tuple[float, str, str] | None:
@@ -238,6 +256,8 @@ def _parse(m: re.Match, sentence: str, quoted: list[tuple[int, int]]) -> tuple[f
 
 def _metric_before(raw: str, region: str) -> tuple[list[str], bool, str, str, str]:
     """(metric phrases, ends-in-verb, link words, qualifier, phrase) read off the text before a number."""
+    # 由2018年的917亿元跃升至2022年的1427亿元: a dated 的 modifies the figure, it is no noun before it
+    raw = re.sub(r"(?:由|从)?(?:19|20)\d{2}\s*年(?:底|末|初)?的", "", raw)
     text = _DATE.sub("", re.sub(r"[(（][^)）]*[)）]", "", raw))
     text = re.sub(r"[“”\"'‘’《》〈〉【】\s]", "", text).lstrip("、，,；;：:")
     stripped: list[str] = []
@@ -274,6 +294,12 @@ def _strip_scope(text: str, region: str) -> str:
         text = new
 
 
+def cut_metric(phrase: str) -> str:
+    """A metric phrase cut the way facts' are (帮困难群众挽回经济损失 → 经济损失), for comparing like with like."""
+    cut, _ = _cut(phrase, "")
+    return cut
+
+
 def _cut(phrase: str, region: str) -> tuple[str, bool]:
     """(the noun phrase ending `phrase`, whether the noun rather follows the number).
 
@@ -306,6 +332,8 @@ def _noun_after(sentence: str, at: int, quoted: list[tuple[int, int]]) -> tuple[
     )
     end = next(stops, m.end())
     noun = re.sub(r"[“”]|[(（][^)）]*[)）]|[()（）]", "", sentence[at:end])[:12]
+    if re.match(r"大关|台阶|关口|水平|规模|以上|左右|目标|之多", noun):
+        return "", at  # 突破1600亿斤|大关 counts no 大关
     return (noun, end) if len(noun) >= 2 else ("", at)
 
 

@@ -18,7 +18,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from rag.crosslingual import chinese_terms, has_cjk
-from rag.facts import UNITS
+from rag.facts import UNITS, cut_metric
 from rag.periods import Period, read_period
 from rag.places import find_group, level_of
 from rag.store import Index
@@ -175,7 +175,7 @@ def has_word(text: str, role: str) -> str:
 _TOP = re.compile(r"(?:(?<=排)|(?<=位列)|(?<=进入))前\s*(\d+|[一二两三四五六七八九十])|前\s*(\d+|[一二两三四五六七八九十])\s*(?:名|位|强)|"
                   r"(?<![a-z])top\s*(\d+)(?!\d)", re.I)
 _CN_SMALL = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_ASKED_UNIT = re.compile(rf"(?<!哪)(?:多少|几)(万亿元|万亿|亿元|万元|万人|亿|{UNITS})")
+_ASKED_UNIT = re.compile(rf"(?<![哪这那])(?:多少|几)(万亿元|万亿|亿元|万元|万人|亿|{UNITS})")
 _LEVEL_WORDS = (("省份", "province"), ("省区市", "province"), ("省", "province"), ("全国", "province"),
                 ("区县", "county"), ("区", "county"), ("县", "county"), ("市", "county"))
 _LEVEL = re.compile(r"(?:哪个|哪一个|哪些|哪几个|哪几|哪家|各个|各|每个|所有|全国|全部|这几个|几个|的)(省份|省区市|省|区县|区|县|市|地区|地方|城市)(?![\u4e00-\u9fff]|有|是|中|里|排)|"
@@ -438,6 +438,9 @@ def _metric(text: str, english: bool, thesaurus: Thesaurus, index: Index) -> tup
     for start, end, group in thesaurus.find(phrase, short=True):
         if group.canonical == phrase[start:end]:
             forms += [phrase[:start] + v + phrase[end:] for v in group.variants if has_cjk(v) and v not in group.whole_only]
+    cut = cut_metric(phrase)  # …挽回经济损失 is also 经济损失, as the reports' facts are cut
+    if cut and cut != phrase and len(cut) >= 2:
+        forms.append(cut)
     if field_:  # 复议调解率 is also 调解率 in 行政复议
         for alias in sorted(thesaurus.field_words(field_), key=len, reverse=True):
             if phrase.startswith(alias) and phrase.endswith("率") and len(phrase) - len(alias) >= 2:
