@@ -13,6 +13,7 @@ import re
 
 import numpy as np
 
+from rag.content import NO_CONTENT, has_content
 from rag.crosslingual import has_cjk
 from rag.embed import Embedder, load_embedder
 from rag.facts import (
@@ -67,6 +68,8 @@ def ask(
     question = question.strip()
     if not question:
         return Answer(question, "请输入问题。", "not_found")
+    if not has_content(question, index.regions):
+        return Answer(question, NO_CONTENT, "not_found")
     missing = unindexed_places(index, question) if not regions else []
     if missing:
         hits = search(index, question, k=3, years=years, embedder=embedder)
