@@ -25,6 +25,7 @@ from rag.errors import IndexBusyError, IndexDamagedError
 from rag.ingest import read_report
 from rag.lock import index_lock
 from rag.store import add_reports, load_index, remove_report
+from rag.uploads import IndexService
 
 pytestmark = pytest.mark.slow
 
@@ -122,7 +123,7 @@ def test_two_writers_at_once_lose_no_report(index_copy, tmp_path):
     second = write(tmp_path / "two" / "绿水县报告.txt", small_report("绿水县", 654))
     third = write(tmp_path / "three" / "白云区报告.txt", small_report("白云区", 987))
     procs = [rag_process("index", path, "--index", index_copy) for path in (first, second)]
-    add_reports(index_copy, [third])  # the UI's upload path, in this process, at the same time
+    IndexService(index_copy).add([str(third)])  # the UI's upload, in this process, at the same time
     outputs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outputs
     assert all("Traceback" not in err for _, err in outputs)
