@@ -1,13 +1,11 @@
 """The index on disk: chunks, FAISS vectors, BM25 state, facts and a manifest, written atomically.
 
-Layout of an index folder (default `index/`):
+A version folder (rag/versions.py: how it is written and switched to) holds manifest.json, reports.jsonl,
+chunks.jsonl, vectors.npy, faiss.index, bm25/ (bm25s), tokens.jsonl and facts.jsonl. The manifest records
+each file's size and sha256 and each file's row count; `load_index` checks them all (rag/integrity.py).
 
-    CURRENT            name of the live version folder; replaced atomically (os.replace)
-    v-<time>-<pid>/    manifest.json, reports.jsonl, chunks.jsonl, vectors.npy, faiss.index,
-                       bm25/ (bm25s), tokens.jsonl, facts.jsonl
-
-A write builds a complete new version folder and only then points CURRENT at it, so a crash at any
-moment leaves the previous index serving. Adding reports re-embeds only new or changed reports.
+Adding reports re-embeds only new or changed reports (which file is which report: rag/identity.py). Writers
+take the index lock (rag/lock.py) only to merge and write, so two writers never lose each other's reports.
 """
 
 from __future__ import annotations
@@ -17,7 +15,6 @@ import functools
 import json
 import os
 import shlex
-import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -30,7 +27,7 @@ import numpy as np
 from tqdm import tqdm
 
 from rag.embed import Embedder, load_embedder
-from rag.errors import IndexDamagedError, IndexMismatchError, IndexNotFoundError, IngestError, UnknownDocError
+from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError, UnknownDocError
 from rag.facts import FACTS_VERSION, extract_facts
 from rag.identity import plan_reports
 from rag.ingest import collect_report_files, read_report
@@ -39,6 +36,7 @@ from rag.lock import WAIT_SECONDS, index_lock
 from rag.sections import CHUNKER_VERSION, chunk_report
 from rag.segment import Segmenter, segmenter_for
 from rag.types import Chunk, Fact, Report
+from rag.versions import current_version, new_version, read_lines, write_lines
 
 FORMAT = 1
 # An exact scan costs ~6 ms per query at 100k chunks here (bench/bench.py), well under the ~17 ms of
@@ -116,7 +114,7 @@ def load_index(path: str | Path) -> Index:
     missing, cut short or changed.
     """
     root = Path(path)
-    version = _current_version(root)
+    version = current_version(root)
     if version is None:
         raise _not_found(root)
     at = Location(root, version)
@@ -132,13 +130,13 @@ def load_index(path: str | Path) -> Index:
         )
     verify_files(at, manifest)
     with reading(at, "reports.jsonl"):
-        reports = {r.doc: r for r in map(_report_from, _read_lines(version / "reports.jsonl"))}
+        reports = {r.doc: r for r in map(_report_from, read_lines(version / "reports.jsonl"))}
     with reading(at, "chunks.jsonl"):
-        chunks = [_with_section(Chunk, line) for line in _read_lines(version / "chunks.jsonl")]
+        chunks = [_with_section(Chunk, line) for line in read_lines(version / "chunks.jsonl")]
     with reading(at, "facts.jsonl"):
-        facts = [_with_section(Fact, line) for line in _read_lines(version / "facts.jsonl")]
+        facts = [_with_section(Fact, line) for line in read_lines(version / "facts.jsonl")]
     with reading(at, "tokens.jsonl"):
-        tokens = [json.loads(line) for line in _read_lines(version / "tokens.jsonl")]
+        tokens = [json.loads(line) for line in read_lines(version / "tokens.jsonl")]
     with reading(at, "vectors.npy"):
         vectors = np.load(version / "vectors.npy")
         if vectors.ndim != 2 or vectors.shape[1] != manifest["dim"]:
@@ -217,7 +215,7 @@ def add_reports(
 def remove_report(index_path: str | Path, doc: str) -> None:
     """Drop one report from the index (a new version without it)."""
     root = Path(index_path)
-    if _current_version(root) is None:
+    if current_version(root) is None:
         raise _not_found(root)
     with index_lock(root):
         index = load_index(root)
@@ -246,7 +244,7 @@ def _not_found(root: Path) -> IndexNotFoundError:
 
 
 def _existing(root: Path) -> Index | None:
-    return load_index(root) if _current_version(root) is not None else None
+    return load_index(root) if current_version(root) is not None else None
 
 
 def _check_same_model(root: Path, index: Index | None, embedder: Embedder) -> None:
@@ -341,22 +339,14 @@ def _write(
     vectors: np.ndarray,
     facts: list[Fact],
 ) -> None:
-    """Write a complete new version folder, then switch CURRENT to it, then drop older versions.
-
-    Called only under `index_lock`: whatever temporary files are here were left by a writer that died.
-    """
-    root.mkdir(parents=True, exist_ok=True)
-    _remove_leftovers(root)
-    name = f"v-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
-    tmp = root / f".tmp-{name}"
-    tmp.mkdir()
-    try:
+    """Write a complete new version folder and make it the live one (rag/versions.py). Call under `index_lock`."""
+    with new_version(root) as tmp:
         segmenter = segmenter_for(tuple(sorted({r.region for r in reports.values() if r.region})))
         tokens = [segmenter.tokens(searchable_text(c)) for c in chunks]
-        _write_lines(tmp / "reports.jsonl", (asdict(r) for r in reports.values()))
-        _write_lines(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
-        _write_lines(tmp / "facts.jsonl", (asdict(f) for f in facts))
-        _write_lines(tmp / "tokens.jsonl", tokens)
+        write_lines(tmp / "reports.jsonl", (asdict(r) for r in reports.values()))
+        write_lines(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
+        write_lines(tmp / "facts.jsonl", (asdict(f) for f in facts))
+        write_lines(tmp / "tokens.jsonl", tokens)
         np.save(tmp / "vectors.npy", vectors)
         faiss.write_index(_build_faiss(vectors, embedder.dim), str(tmp / "faiss.index"))
         if chunks:
@@ -379,45 +369,6 @@ def _write(
             "files": file_records(tmp),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
-        _fsync_tree(tmp)
-        os.replace(tmp, root / name)
-        pointer = root / f".CURRENT-{name}"
-        pointer.write_text(name, encoding="utf-8")
-        os.replace(pointer, root / "CURRENT")
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    for old in root.glob("v-*"):
-        if old.name != name:
-            shutil.rmtree(old, ignore_errors=True)
-
-
-def _remove_leftovers(root: Path) -> None:
-    """Temporary version folders and pointers of writers killed mid-write (no later write used to remove them)."""
-    for path in root.glob(".tmp-v-*"):
-        shutil.rmtree(path, ignore_errors=True)
-    for path in root.glob(".CURRENT-*"):
-        path.unlink(missing_ok=True)
-
-
-def _current_version(root: Path) -> Path | None:
-    """The live version folder; None when there is no index.
-
-    CURRENT is replaced atomically, so an empty or missing one means it was lost; the newest complete
-    version folder is then the live one (older ones are deleted only after CURRENT moved past them).
-    """
-    pointer = root / "CURRENT"
-    name = pointer.read_text(encoding="utf-8", errors="replace").strip() if pointer.is_file() else ""
-    if not name:
-        found = sorted(v for v in root.glob("v-*") if (v / "manifest.json").is_file())
-        return found[-1] if found else None
-    version = root / name
-    if not name.startswith("v-") or not version.is_dir():
-        raise IndexDamagedError(
-            f"索引已损坏：{root}/CURRENT 指向的版本 {name[:40]!r} 不存在；"
-            f"请重建：`rag index 报告文件或文件夹… --index {root} --rebuild`"
-        )
-    return version
 
 
 def _build_faiss(vectors: np.ndarray, dim: int) -> faiss.Index:
@@ -449,23 +400,3 @@ def _with_section(cls, line: str):
     d = json.loads(line)
     d["section"] = tuple(d["section"])
     return cls(**d)
-
-
-def _write_lines(path: Path, rows: Iterable) -> None:
-    with open(path, "w", encoding="utf-8") as f:
-        for row in rows:
-            f.write(json.dumps(row, ensure_ascii=False) + "\n")
-
-
-def _read_lines(path: Path) -> Iterable[str]:
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield line
-
-
-def _fsync_tree(folder: Path) -> None:
-    for p in folder.rglob("*"):
-        if p.is_file():
-            with open(p, "rb") as f:
-                os.fsync(f.fileno())
