@@ -270,14 +270,19 @@ def test_a_lost_current_pointer_falls_back_to_the_live_version(index_copy):
     assert len(load_index(index_copy).reports) == 5
 
 
-def test_the_rebuild_command_in_the_message_repairs_the_index(index_copy, capsys):
-    damage(index_copy, "vectors.npy", "truncated")
+def test_the_rebuild_command_in_the_message_repairs_the_index(tmp_path, capsys):
+    sources = tmp_path / "reports"
+    for region, cases in (("青山区", 321), ("绿水县", 654)):
+        write(sources / f"{region}.txt", small_report(region, cases))
+    add_reports(tmp_path / "ix", [sources])
+    damage(tmp_path / "ix", "vectors.npy", "truncated")
     with pytest.raises(IndexDamagedError) as caught:
-        load_index(index_copy)
+        load_index(tmp_path / "ix")
     command = str(caught.value).split("`")[1]
+    assert command == f"rag index {sources} --index {tmp_path / 'ix'} --rebuild"
     code, _, err = rag(capsys, *shlex.split(command)[1:])
     assert code == 0, err
-    assert len(load_index(index_copy).reports) == 5
+    assert sorted(load_index(tmp_path / "ix").reports) == ["绿水县.txt", "青山区.txt"]
 
 
 # ---------------------------------------------------------------- questions and encodings
