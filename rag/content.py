@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from rag.crosslingual import english_terms, has_cjk, pinyin_spellings, spelled_in
 from rag.segment import STOPWORDS, segmenter_for
 
-NO_CONTENT = "请输入有内容的问题"
+NO_CONTENT = "请输入有内容的问题。"
 # Interjections and fillers: words, but nothing a report could answer (啊啊啊 is one jieba word).
 _FILLERS = frozenset("问 问题 请 你好 您好 谢谢 测试".split())
 _FILLER_CHARS = frozenset("啊哦噢嗯呃哈呀吧么喂嘿哎唉呵嘻")

@@ -18,9 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import ask
+from rag.answer import NO_CONTENT, ask
 from rag.cli import main
-from rag.content import NO_CONTENT
 from rag.errors import IndexBusyError, IndexDamagedError
 from rag.ingest import read_report
 from rag.lock import index_lock
@@ -289,7 +288,7 @@ def test_the_rebuild_command_in_the_message_repairs_the_index(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(
-    "question", ["？！。…", "😀🎉👍", "asdfghjkl qwerty", ".*+?[](){}^$|\\", "？？？", "啊啊啊", "2024"]
+    "question", ["？！。…", "😀🎉👍", "asdfghjkl qwerty", ".*+?[](){}^$|\\", "？？？", "2024"]
 )
 def test_a_question_without_content_words_gets_no_quote(seeds_index, question):
     answer = ask(load_index(seeds_index), question)
