@@ -2,7 +2,7 @@
 
 A truncated, deleted or edited index file must never load into a silent wrong answer (100 chunks read against
 135 vectors answers "nothing found"), nor into a traceback: it is one line naming the file and the fix.
-sha256 over every file costs about 0.1 s per 50 MB here (bench/results/faults.txt), small next to loading.
+sha256 over every file costs 34 ms per 50 MB here (bench/results/faults.txt): 1.8 ms of the seeds index's 9 ms load.
 """
 
 from __future__ import annotations

@@ -180,7 +180,7 @@ def add_reports(
 
     A path or file that cannot be used is reported in the result and skipped; the rest are indexed.
     `replace`: a file named like an indexed report is its new version (see rag/identity.py).
-    `embedded(done, total)` hears the embedding's progress. Reading and embedding run outside the index
+    `embedded(done, total)` hears the embedding's progress, from (0, total) on. Reading and embedding run outside the index
     lock; under it the batch is decided again against whatever another writer added meanwhile, so no
     writer's reports are ever lost, and a second writer waits only for the other's write (seconds).
     """
@@ -291,6 +291,8 @@ def _embed(
     if not texts:
         return
     say(f"切分 {len(reports)} 份报告为 {len(texts)} 个段落，正在向量化…")
+    if embedded:
+        embedded(0, len(texts))
     with tqdm(total=len(texts), unit="段", disable=not show_progress) as bar:
         for i in range(0, len(texts), EMBED_SLICE):
             batch = texts[i : i + EMBED_SLICE]

@@ -24,16 +24,19 @@ from rag.store import Index, IndexingResult, add_reports, load_index
 # A report of N characters gives about N / CHARS_PER_CHUNK chunks: 182 on the seeds, 267 on the 86 reports of
 # ../shared/corpus (chunks ≤ 360 characters, split at headings); the larger keeps estimates on real reports.
 CHARS_PER_CHUNK = 250
-CHUNKS_PER_SECOND = 17.0  # multilingual-e5-small on a 2-core laptop (README, bench/bench.py)
+# multilingual-e5-small on an idle 2-core laptop (README, bench/bench.py); a busy machine is slower (6.5 here
+# at a load of 6), so the queue learns the rate from each upload it embeds and estimates by that.
+CHUNKS_PER_SECOND = 17.0
+MEASURE_FROM_CHUNKS = 20  # fewer chunks time the model's warm-up more than its rate
 OVERHEAD_SECONDS = 3.0  # loading the index, writing and reloading it
 MAX_UPLOAD_SECONDS = 180  # what indexes "in a few minutes"; bigger reports go through `rag index`
 MAX_UPLOAD_CHARS = int(MAX_UPLOAD_SECONDS * CHUNKS_PER_SECOND * CHARS_PER_CHUNK)  # 765,000
 QUICK_SECONDS = 20  # uploads estimated under this take the quick lane
 
 
-def estimate_seconds(chars: int) -> float:
-    """Seconds to index reports of `chars` characters in all."""
-    return OVERHEAD_SECONDS + chars / CHARS_PER_CHUNK / CHUNKS_PER_SECOND
+def estimate_seconds(chars: int, rate: float = CHUNKS_PER_SECOND) -> float:
+    """Seconds to index reports of `chars` characters in all, embedding `rate` chunks a second."""
+    return OVERHEAD_SECONDS + chars / CHARS_PER_CHUNK / rate
 
 
 @dataclass
@@ -45,10 +48,13 @@ class Upload:
     estimate: float  # seconds
     lane: str  # "quick" | "long"
     refused: list[tuple[str, str]] = field(default_factory=list)  # (file, reason): too large to upload
+    rate: float = CHUNKS_PER_SECOND  # chunks a second, as last measured
+    measured: float = 0.0  # the rate this upload embedded at, once done
     state: str = "queued"  # queued | running | done
     message: str = ""  # the indexer's latest word
     embedded: tuple[int, int] = (0, 0)  # (chunks done, chunks to do)
     started: float = 0.0
+    embedding_since: float = 0.0
     result: IndexingResult | None = None
     error: str = ""
     done: threading.Event = field(default_factory=threading.Event)
@@ -58,6 +64,11 @@ class Upload:
 
     def on_embedded(self, done: int, total: int) -> None:
         self.embedded = (done, total)
+        now = time.monotonic()
+        if done == 0:
+            self.embedding_since = now
+        elif done == total and total >= MEASURE_FROM_CHUNKS and now > self.embedding_since:
+            self.measured = total / (now - self.embedding_since)
 
     def remaining(self) -> float:
         """Seconds until this upload is indexed, as best known now."""
@@ -67,7 +78,7 @@ class Upload:
             return self.estimate
         done, total = self.embedded
         if total:
-            return max(1.0, (total - done) / CHUNKS_PER_SECOND + OVERHEAD_SECONDS / 2)
+            return max(1.0, (total - done) / self.rate + OVERHEAD_SECONDS / 2)
         return max(1.0, self.estimate - (time.monotonic() - self.started))
 
 
@@ -82,6 +93,7 @@ class UploadQueue:
         self._lock = threading.Condition()
         self._waiting: dict[str, list[Upload]] = {"quick": [], "long": []}
         self._running: dict[str, Upload | None] = {"quick": None, "long": None}
+        self.rate = CHUNKS_PER_SECOND  # chunks a second, from the last upload that embedded enough to tell
         for lane in self._waiting:
             threading.Thread(target=self._work, args=(lane,), name=f"rag-uploads-{lane}", daemon=True).start()
 
@@ -95,8 +107,9 @@ class UploadQueue:
             else:
                 chars += size
                 kept.append(file)
-        estimate = estimate_seconds(chars)
-        upload = Upload(kept, replace, estimate, "quick" if estimate < QUICK_SECONDS else "long", refused)
+        estimate = estimate_seconds(chars, self.rate)
+        lane = "quick" if estimate < QUICK_SECONDS else "long"
+        upload = Upload(kept, replace, estimate, lane, refused, rate=self.rate)
         if not kept:
             upload.result = IndexingResult(failed=list(refused))
             upload.state = "done"
@@ -135,6 +148,7 @@ class UploadQueue:
             finally:
                 with self._lock:
                     self._running[lane] = None
+                    self.rate = upload.measured or self.rate
                 upload.state = "done"
                 upload.done.set()
 

@@ -6,7 +6,10 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from rag.errors import RagError
+from rag.ingest import read_report
 from rag.store import IndexingResult
 from rag.uploads import (
     CHARS_PER_CHUNK,
@@ -90,3 +93,20 @@ def test_a_failed_upload_says_why_and_the_queue_goes_on(tmp_path):
     assert bad.done.wait(10) and good.done.wait(10)
     assert "索引失败" in upload_html(bad) and "索引已损坏" in upload_html(bad)
     assert good.result.added == ["good.txt"]
+
+
+def test_the_queue_estimates_by_the_rate_it_last_measured(tmp_path):
+    def slow(upload: Upload) -> IndexingResult:  # a busy machine: 20 chunks at 10 a second
+        upload.on_embedded(0, 20)
+        time.sleep(2.0)
+        upload.on_embedded(20, 20)
+        return IndexingResult()
+
+    queue = UploadQueue(slow)
+    first = queue.submit([report(tmp_path / "一.txt", 25_000)])
+    assert first.done.wait(10) and 8 < first.measured <= 10
+    assert queue.rate == first.measured
+    second = queue.submit([report(tmp_path / "二.txt", 25_000)])
+    chars = len(read_report(second.files[0]).text)
+    assert second.estimate == pytest.approx(estimate_seconds(chars, queue.rate))
+    assert second.estimate > estimate_seconds(chars) + 1, "longer than the idle-laptop rate says"
