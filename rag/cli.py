@@ -158,7 +158,7 @@ def _cmd_show(args) -> int:
 def _cmd_remove(args) -> int:
     from rag.store import remove_report
 
-    remove_report(args.index, args.doc)
+    remove_report(args.index, args.doc, progress=lambda msg: print(msg, file=sys.stderr))
     print(f"已删除 {args.doc}")
     return 0
 

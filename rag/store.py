@@ -212,12 +212,12 @@ def add_reports(
     )
 
 
-def remove_report(index_path: str | Path, doc: str) -> None:
-    """Drop one report from the index (a new version without it)."""
+def remove_report(index_path: str | Path, doc: str, progress: Callable[[str], None] | None = None) -> None:
+    """Drop one report from the index (a new version without it); `progress` hears if it waits for the lock."""
     root = Path(index_path)
     if current_version(root) is None:
         raise _not_found(root)
-    with index_lock(root):
+    with index_lock(root, say=progress):
         index = load_index(root)
         index.report(doc)  # raises UnknownDocError with the fix
         keep = [i for i, c in enumerate(index.chunks) if c.doc != doc]
