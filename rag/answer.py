@@ -14,6 +14,7 @@ import re
 from dataclasses import replace
 
 from rag.compare import compare
+from rag.content import NO_CONTENT, has_content
 from rag.conversation import replay
 from rag.embed import Embedder, load_embedder
 from rag.facts import base_unit, extract_facts
@@ -27,8 +28,6 @@ from rag.store import Index
 from rag.support import Evidence, answerable, coverage, metric_recall, metric_said, phrase_bonus
 from rag.thesaurus import load_thesaurus
 from rag.types import Answer, Chunk, Citation, Fact, Hit
-
-NO_CONTENT = "请输入有内容的问题。"
 
 
 def ask(
@@ -48,6 +47,8 @@ def ask(
     question = (question or "").strip()
     if not question:
         return Answer(question, "请输入问题。", "not_found")
+    if not has_content(question, index.regions):  # "？！。…", emoji, "asdfghjkl": nothing to look for
+        return Answer(question, NO_CONTENT, "not_found")
     if previous is None and history:
         previous = replay(index, history)
     points_back = has_word(question, "narrow") or re.search(r"它|该省|该区|这个省|这个区|\bit\b", question)
@@ -119,7 +120,7 @@ def best_evidence(index: Index, query: Query, hits: list[Hit], embedder: Embedde
 
     def meaning(fact: Fact) -> float:
         key = phrase(fact)
-        if asked is not None and key not in meanings:
+        if asked is not None and index.metric_vectors is not None and key not in meanings:
             meanings.update(index.metric_vectors.similarity(asked, [fact]) or {key: 0.0})
         return meanings.get(key, 0.0)
 

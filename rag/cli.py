@@ -45,6 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("paths", nargs="+")
     c.add_argument("--model", default=None, help="sentence-transformers model name or path (default: multilingual-e5-small)")
     c.add_argument("--rebuild", action="store_true", help="re-embed every report (e.g. with another --model)")
+    c.add_argument(
+        "--replace", action="store_true", help="a file named like an indexed report is its new version, wherever it is"
+    )
     c.add_argument("--json", action="store_true")
 
     c = command("docs", _cmd_docs, "list indexed reports")
@@ -108,6 +111,7 @@ def _cmd_index(args) -> int:
         args.paths,
         model=args.model,
         rebuild=args.rebuild,
+        replace=args.replace,
         progress=None if args.json else lambda msg: print(msg, file=sys.stderr),
         show_progress=not args.json,
     )
@@ -163,7 +167,7 @@ def _cmd_show(args) -> int:
 def _cmd_remove(args) -> int:
     from rag.store import remove_report
 
-    remove_report(args.index, args.doc)
+    remove_report(args.index, args.doc, progress=lambda msg: print(msg, file=sys.stderr))
     print(f"已删除 {args.doc}")
     return 0
 

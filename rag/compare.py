@@ -29,7 +29,7 @@ def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Ans
     candidates = [f for f in index.facts if f.region in members and f.target == query.target]
     embedder = embedder or (load_embedder(index.model) if index.chunks else None)
     asked = asked_vector(query, embedder)
-    meaning = index.metric_vectors.similarity(asked, candidates) if asked is not None else {}
+    meaning = index.metric_vectors.similarity(asked, candidates) if asked is not None and index.metric_vectors else {}
     scored = [(fact_score(query, f, meaning.get(phrase(f))), f) for f in candidates]
     scored = [(s, f) for s, f in scored if s > 0 and not narrower_than(query, f, f.sentence)]
     if not scored:

@@ -26,3 +26,19 @@ class IndexNotFoundError(RagError):
 
 class UnknownDocError(RagError):
     """A report name that is not in the index."""
+
+
+class IndexDamagedError(RagError):
+    """A file of the live index version is missing, truncated or does not match the manifest."""
+
+
+class IndexBusyError(RagError):
+    """Another writer held the index lock for longer than this writer would wait."""
+
+
+class ArgumentError(RagError):
+    """A bad argument to the library or the API: the message names it and says what is valid."""
+
+
+class UploadTooLargeError(RagError):
+    """An upload that would take too long to index in the chat UI."""

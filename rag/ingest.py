@@ -30,7 +30,9 @@ import codecs
 import datetime
 import hashlib
 import io
+import os
 import re
+import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -44,8 +46,24 @@ _WALK_SKIP = ("README", "MANIFEST")  # a corpus folder's own notes, not reports
 
 
 def find_report_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given, and the supported files under each directory (sorted; hidden, README and MANIFEST skipped)."""
+    """Files as given, and the supported files under each directory (sorted; hidden, README and MANIFEST skipped).
+
+    Raises `IngestError` for the first path that cannot be used; `collect_report_files` lists them all instead.
+    """
+    files, failures = collect_report_files(paths)
+    if failures:
+        raise IngestError(*failures[0])
+    return files
+
+
+def collect_report_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """(files to read, (path, reason) for each path that cannot be used): one bad path never hides the others.
+
+    A missing path and a file name that is not valid UTF-8 (GBK names copied from Windows) are failures;
+    the reason names the file as a person would read it (`display_path`).
+    """
     out: list[Path] = []
+    failures: list[tuple[str, str]] = []
     seen: set[Path] = set()
     for raw in paths:
         path = Path(raw)
@@ -56,12 +74,45 @@ def find_report_files(paths: Iterable[str | Path]) -> list[Path]:
         elif path.exists():
             found = [path]
         else:
-            raise IngestError(str(path), "文件或文件夹不存在")
+            failures.append((display_path(path), "文件或文件夹不存在"))
+            continue
         for f in found:
-            if f.resolve() not in seen:
+            if not _is_utf8_name(f):
+                failures.append((display_path(f), f"文件名不是 UTF-8 编码（按 GBK 读作“{display_path(f.name)}”），"
+                                                  "无法存入索引；请把文件改名后重试"))  # fmt: skip
+            elif f.resolve() not in seen:
                 seen.add(f.resolve())
                 out.append(f)
-    return out
+    return out, failures
+
+
+def display_path(path: str | Path) -> str:
+    """`path` as printable text: a name in GBK bytes (undecodable on a UTF-8 system) read as GBK, else with �."""
+    raw = os.fsencode(str(path))
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("utf-8", "replace")
+
+
+def _is_utf8_name(path: Path) -> bool:
+    try:
+        str(path).encode("utf-8")  # Python keeps undecodable bytes as lone surrogates, which UTF-8 refuses
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def text_fingerprint(text: str) -> str:
+    """sha256 of `text` with compatibility forms folded (NFKC) and all whitespace dropped.
+
+    The same report saved in GBK and in UTF-8, with other line endings or wrapped differently, has one
+    fingerprint, so it is indexed once (raw bytes would differ).
+    """
+    folded = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
 
 
 def _wanted(rel: Path) -> bool:
@@ -109,6 +160,7 @@ def read_report(path: str | Path) -> Report:
         body=tuple(body),
         encoding=encoding,
         sha256=hashlib.sha256(data).hexdigest(),
+        text_sha256=text_fingerprint(text),
         **_metadata(lines, litter, path.stem),
     )
 
@@ -139,7 +191,10 @@ def decode_bytes(data: bytes, where: str = "<bytes>") -> tuple[str, str]:
     elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         tries = ("utf-16",)
     elif b"\x00" in data:
-        raise IngestError(where, "不是文本文件：含有 NUL 字节（二进制数据）")
+        utf16 = _utf16_without_bom(data)
+        if utf16 is None:
+            raise IngestError(where, "不是文本文件：含有 NUL 字节（二进制数据）")
+        tries = (utf16,)
     else:
         tries = ("utf-8", "gb18030")  # gb18030 is a superset of GBK and GB2312
     for encoding in tries:
@@ -158,6 +213,23 @@ def decode_bytes(data: bytes, where: str = "<bytes>") -> tuple[str, str]:
     if bad > max(8, len(text) // 100):
         raise IngestError(where, f"不是文本文件：有 {bad} 个控制字符（二进制数据）")
     return text, encoding
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" when NUL-laden bytes read as text that way, else None.
+
+    Windows' "Unicode" text may lack its BOM. Every ASCII character then carries a NUL byte, but so does
+    一 (U+4E00), so the byte order is told by which reading gives text: the wrong one turns newlines,
+    digits and ，。 into unassigned or foreign symbols.
+    """
+    if len(data) % 2:
+        return None
+    odd_share = {}
+    for encoding in ("utf-16-le", "utf-16-be"):
+        sample = data[:200_000].decode(encoding, errors="replace")  # a cut surrogate pair becomes one �
+        odd_share[encoding] = (len(_ODD.findall(sample)) + len(_CONTROL.findall(sample))) / max(len(sample), 1)
+    best = min(odd_share, key=odd_share.get)
+    return best if odd_share[best] <= 1 / 20 else None
 
 
 def _guess(data: bytes, where: str) -> tuple[str, str]:

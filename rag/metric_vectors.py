@@ -9,8 +9,10 @@ compared with each other best that way (its model card: "query:" for symmetric t
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -44,7 +46,7 @@ class MetricVectors:
         return dict(zip(known, map(float, scaled), strict=True))
 
 
-def build(facts: Iterable[Fact], embedder, old: MetricVectors | None = None) -> MetricVectors:
+def build_metric_vectors(facts: Iterable[Fact], embedder, old: MetricVectors | None = None) -> MetricVectors:
     """Vectors for every metric phrase of `facts`, reusing those `old` has."""
     phrases = sorted({phrase(f) for f in facts})
     rows = {p: i for i, p in enumerate(phrases)}
@@ -63,3 +65,22 @@ def build(facts: Iterable[Fact], embedder, old: MetricVectors | None = None) -> 
 
 def empty(dim: int) -> MetricVectors:
     return MetricVectors({}, np.zeros((0, dim), np.float32))
+
+
+def save_metric_vectors(folder: Path, vectors: MetricVectors) -> None:
+    """metrics.jsonl (the phrases, in row order) and metric_vectors.npy in an index version folder."""
+    with open(folder / "metrics.jsonl", "w", encoding="utf-8") as f:
+        for p in sorted(vectors.rows, key=vectors.rows.get):
+            f.write(json.dumps(p, ensure_ascii=False) + "\n")
+    np.save(folder / "metric_vectors.npy", vectors.matrix)
+
+
+def load_metric_vectors(folder: Path, dim: int) -> MetricVectors:
+    """The vectors an index version folder holds; none for an index written before them (matched by name)."""
+    if not (folder / "metric_vectors.npy").is_file():
+        return empty(dim)
+    phrases = [json.loads(line) for line in (folder / "metrics.jsonl").read_text(encoding="utf-8").splitlines() if line]
+    matrix = np.load(folder / "metric_vectors.npy")
+    if len(phrases) != len(matrix) or (len(matrix) and matrix.shape[1] != dim):
+        raise ValueError(f"{len(phrases)} phrases, vectors {matrix.shape}")
+    return MetricVectors({p: i for i, p in enumerate(phrases)}, matrix)

@@ -18,7 +18,7 @@ class Report:
     lies outside them and is never chunked.
     """
 
-    doc: str  # file name: the id users see and type
+    doc: str  # the id users see and type: the file name, or enough of its path to tell it from a namesake
     path: str
     text: str
     body: tuple[tuple[int, int], ...]
@@ -29,6 +29,7 @@ class Report:
     date: str = ""
     encoding: str = "utf-8"
     sha256: str = ""  # of the source file's bytes
+    text_sha256: str = ""  # of the normalised text (ingest.text_fingerprint): one value whatever the encoding
 
 
 @dataclass(frozen=True)

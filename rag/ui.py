@@ -1,8 +1,10 @@
-"""The chat UI: Gradio widgets wired to `rag.answer.ask` and `rag.store.add_reports`, nothing more.
+"""The chat UI: Gradio widgets wired to `rag.answer.ask` and the upload queue, nothing more.
 
-One `_Service` per process holds the loaded index (and, through `rag.embed`, the cached model); an upload
-builds a new index version on disk, loads it, and swaps it in under a lock, so a query in flight keeps
-the index it started with. Everything a report says is escaped before it reaches HTML or Markdown.
+One `IndexService` (rag/uploads.py) per process holds the loaded index (and, through `rag.embed`, the cached
+model); an upload goes through its queue, builds a new index version on disk under the index lock it shares
+with `rag index`, and the reloaded index is swapped in, so a query in flight keeps the index it started with.
+A damaged index is one message in the status line, not a crash. What is shown is rendered by rag/render.py,
+where everything a report says is escaped before it reaches HTML or Markdown.
 """
 
 from __future__ import annotations
@@ -10,9 +12,7 @@ from __future__ import annotations
 import html
 import ipaddress
 import os
-import re
 import sys
-import threading
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry calls
@@ -20,9 +20,17 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no teleme
 import gradio as gr  # noqa: E402
 
 from rag.answer import ask  # noqa: E402
-from rag.errors import IndexNotFoundError, RagError  # noqa: E402
-from rag.store import Index, IndexingResult, add_reports, load_index  # noqa: E402
-from rag.types import Answer, Citation, Hit, Report  # noqa: E402
+from rag.errors import ArgumentError, RagError  # noqa: E402
+from rag.render import (  # noqa: E402
+    chat_markdown,
+    comparison_rows,
+    reading_html,
+    report_rows,
+    sources_html,
+    user_markdown,
+)
+from rag.store import Index  # noqa: E402
+from rag.uploads import IndexService, progress_html, upload_html  # noqa: E402
 
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".docx", ".pdf"]
 EXAMPLES = [
@@ -31,10 +39,12 @@ EXAMPLES = [
     "各区行政诉讼出庭应诉率分别是多少？",
     "How many legal aid cases did Jinghu District accept in 2024?",
 ]
-CONTEXT_CHARS = 120  # text shown around a quote in its source card
-RELATED_CHARS = 300  # text shown of a related (not answering) passage
 REPORT_HEADERS = ["文件", "标题", "地区", "年份"]
 ROW_HEADERS = ["地区", "年份", "指标", "数值", "原文"]
+WARN_PUBLIC = (
+    "警告：正在 {host}:{port} 上无口令对外提供服务（--allow-public）：能连到这台机器的任何人都能提问、上传和替换报告。"
+    "要限制访问请加 --auth 用户名:口令。"
+)
 REFUSE_PUBLIC = (
     "拒绝在 {host} 上无口令对外提供服务：请加 --auth 用户名:口令（或设置 RAG_AUTH），"
     "或确认要公开时加 --allow-public。\n"
@@ -63,12 +73,12 @@ CSS = """
 #sources .badge.not-found { background: #fee2e2; color: #991b1b; }
 #sources .badge.related-label { background: #e5e7eb; color: #374151; font-size: 0.8em; }
 #sources .not-found-block { border-left: 4px solid #ef4444; background: #fef2f2; padding: 8px 12px; margin-bottom: 10px; }
-#upload-status .failed { color: #b91c1c; }
-#chat td:not(:last-child), #chat th { white-space: nowrap; }
 #reading .chip { display: inline-block; margin: 0 6px 6px 0; padding: 2px 10px; border-radius: 999px;
   background: #eef2ff; color: #3730a3; font-size: 0.85em; }
 #reading .chip b { margin-right: 4px; font-weight: 600; }
 #reading .chip.follow { background: #ecfdf5; color: #065f46; }
+#upload-status .failed { color: #b91c1c; }
+#chat td:not(:last-child), #chat th { white-space: nowrap; }
 """
 # Copies a card's memo; the clipboard is unavailable on plain http or in some browsers, so the memo is
 # also shown as selectable text and selected on failure.
@@ -94,210 +104,61 @@ if (!element.dataset.copyBound) {
 """
 
 
-class _Service:
-    """The index shared by every session of this process, and the lock that swaps it."""
+def api_arguments(question, regions, years) -> tuple[str, list[str] | None, list[int] | None]:
+    """The /ask API's arguments checked and normalised; `ArgumentError` says in one line what was wrong.
 
-    def __init__(self, index_path: str | Path):
-        self.path = Path(index_path)
-        self._lock = threading.Lock()  # guards `_index`
-        self._writing = threading.Lock()  # one indexing job at a time
-        self._index: Index | None = None
-        self.building = False
-        self.progress = ""
-        try:
-            self._index = load_index(self.path)
-        except IndexNotFoundError:
-            pass
-
-    @property
-    def index(self) -> Index | None:
-        with self._lock:
-            return self._index
-
-    def add(self, paths: list[str], say=None) -> IndexingResult:
-        """Index `paths` into the same folder, then swap the reloaded index in."""
-        with self._writing:
-            result = add_reports(self.path, paths, progress=say)
-            if result.added or result.updated or self.index is None:
-                fresh = load_index(self.path)
-                with self._lock:
-                    self._index = fresh
-        return result
-
-    def build_in_background(self, seeds: str | Path) -> threading.Thread:
-        """First run: index `seeds` while the app is already up; progress goes to the console and the UI."""
-
-        def say(msg: str) -> None:
-            self.progress = msg
-            print(msg, file=sys.stderr, flush=True)
-
-        def run() -> None:
-            try:
-                with self._writing:
-                    add_reports(self.path, [seeds], progress=say, show_progress=True)
-                    fresh = load_index(self.path)
-                    with self._lock:
-                        self._index = fresh
-                say(f"索引已建立：{len(fresh.reports)} 份报告")
-            except RagError as err:
-                say(f"建立索引失败：{err}")
-            finally:
-                self.building = False
-
-        self.building = True
-        self.progress = f"正在从 {seeds} 建立索引…"
-        print(self.progress, file=sys.stderr, flush=True)
-        thread = threading.Thread(target=run, name="rag-seed-index", daemon=True)
-        thread.start()
-        return thread
+    A string for `regions` is one region (not its characters); years are integers or digit strings.
+    """
+    if not isinstance(question, str) or not question.strip():
+        raise ArgumentError(f"question 应为非空的问题文本，收到 {_shown(question)}")
+    if regions in (None, "", []):
+        regions = None
+    elif isinstance(regions, str):
+        regions = [regions]
+    elif not isinstance(regions, list | tuple) or not all(isinstance(r, str) and r.strip() for r in regions):
+        raise ArgumentError(f'regions 应为地区名或地区名列表，例如 "镜湖区" 或 ["镜湖区", "鹿城区"]，收到 {_shown(regions)}')
+    if years in (None, "", []):
+        years = None
+    else:
+        many = years if isinstance(years, list | tuple) else [years]
+        if not all(_is_year(y) for y in many):
+            raise ArgumentError(f"years 应为整数年份或其列表，例如 2024 或 [2023, 2024]，收到 {_shown(years)}")
+        years = [int(y) for y in many]
+    return question.strip(), [r.strip() for r in regions] if regions else None, years
 
 
-# ---------------------------------------------------------------- rendering (pure functions)
+def api_history(history) -> list[str] | None:
+    """The /ask API's `history`: a list of earlier questions (strings), oldest first."""
+    if history in (None, "", []):
+        return None
+    if isinstance(history, str):
+        return [history]
+    if not isinstance(history, list | tuple) or not all(isinstance(h, str) for h in history):
+        raise ArgumentError(f'history 应为先前问题的列表，例如 ["哪个区复议调解率最高?"]，收到 {_shown(history)}')
+    return [h for h in history if h.strip()] or None
 
 
-def chat_markdown(answer: Answer) -> str:
-    """The answer's Markdown, safe for the Chatbot: report text is inert (no HTML, no Markdown syntax)."""
-    inert = {answer.question}
-    for c in answer.citations:
-        inert |= {c.quote, c.quote.replace("|", "｜"), c.title, *c.section}
-    for h in answer.related:
-        inert |= {h.chunk.text[:80], h.chunk.title, *h.chunk.section}
-    inert = sorted((s for s in inert if s), key=len, reverse=True)
-    parts = re.split("(" + "|".join(map(re.escape, inert)) + ")", answer.answer) if inert else [answer.answer]
-    # odd parts are report (or user) text; even parts are the Markdown that rag.answer wrote around them
-    text = "".join(_inert_markdown(p) if i % 2 else _escape_angle(p) for i, p in enumerate(parts))
-    return f"**【未找到】** {text}" if answer.mode == "not_found" else text
+def _is_year(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str) and value.strip().isdecimal():
+        value = int(value)
+    return isinstance(value, int) and 1900 <= value <= 2100
 
 
-def reading_html(query) -> str:
-    """How the last question was read, as chips (指标 / 地区 / 年份 / 范围): a misreading is visible."""
-    if query is None:
-        return '<div class="reading empty"></div>'
-    text = query.reading()
-    inner = text[len("按“") : -len("”理解")] if text.startswith("按“") else text
-    chips = [p.split("：", 1) for p in inner.split("；") if "：" in p]
-    follow = '<span class="chip follow">追问</span>' if query.followup else ""
-    return '<div class="reading">' + follow + "".join(
-        f'<span class="chip"><b>{html.escape(k)}</b>{html.escape(v)}</span>' for k, v in chips) + "</div>"
+def _shown(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "…"
 
 
-def user_markdown(question: str) -> str:
-    return _inert_markdown(question)
-
-
-def sources_html(index: Index | None, answer: Answer | None) -> str:
-    """The sources panel: one card per citation (quote marked inside its context), or the related passages."""
-    if answer is None:
-        return '<div class="empty">提问后，这里显示答案引用的原文出处，可一键复制引用。</div>'
-    out = []
-    if answer.mode == "not_found":
-        out.append(
-            '<div class="not-found-block"><span class="badge not-found">未找到</span> '
-            "报告中没有能回答这个问题的原文。</div>"
-        )
-        if answer.related:
-            out.append("<p><b>相关但不回答</b>（仅供参考，不是答案）：</p>")
-        out += [_related_card(h) for h in answer.related]
-    reports = index.reports if index is not None else {}
-    out += [_citation_card(c, reports.get(c.doc)) for c in answer.citations]
-    return "\n".join(out)
-
-
-def report_rows(index: Index | None) -> list[list]:
+def _usable(service: IndexService) -> Index:
+    """The index to answer from, or the Gradio error that says why there is none."""
+    index = service.index
+    if service.problem:
+        raise gr.Error(service.problem)
     if index is None:
-        return []
-    return [
-        [r.doc, r.title, r.region, r.year or ""] for r in sorted(index.reports.values(), key=lambda r: r.doc)
-    ]
-
-
-def comparison_rows(answer: Answer) -> list[list]:
-    return [
-        [r.region, r.year or "", r.metric, f"{r.value:g}{r.unit}{r.qualifier}", r.citation.quote]
-        for r in answer.rows
-    ]
-
-
-def upload_html(result: IndexingResult) -> str:
-    def names(docs):
-        return "、".join(html.escape(Path(d).name) for d in docs)
-
-    lines = []
-    for label, docs in (
-        ("新增", result.added),
-        ("更新", result.updated),
-        ("未变（已索引）", result.unchanged),
-    ):
-        if docs:
-            lines.append(f"<div>{label} {len(docs)} 份：{names(docs)}</div>")
-    if result.failed:
-        lines.append(f'<div class="failed"><b>失败 {len(result.failed)} 个文件：</b><ul>')
-        lines += [
-            f'<li class="failed"><b>{html.escape(Path(f).name)}</b>：{html.escape(reason)}</li>'
-            for f, reason in result.failed
-        ]
-        lines.append("</ul></div>")
-    for doc, reason in result.warnings:
-        lines.append(f'<div class="failed">注意 {html.escape(doc)}：{html.escape(reason)}</div>')
-    if result.added or result.updated:
-        lines.append("<div>已重新载入索引，新报告现在即可提问。</div>")
-    body = "\n".join(lines) or "<div>没有可索引的文件。</div>"
-    return f'<div class="upload-result">{body}</div>'
-
-
-def _citation_card(c: Citation, report: Report | None) -> str:
-    before, after = _context(report, c.start, c.end) if report is not None else ("", "")
-    e = html.escape
-    return (
-        f'<div class="card citation" data-doc="{e(c.doc)}" data-region="{e(c.region)}">'
-        f'<div class="card-title">[{c.n}] 《{e(c.title)}》</div>'
-        f'<div class="meta">{e(c.region or "地区未知")} · {_year(c.year)} · {e(c.doc)}</div>'
-        f'<div class="section">{e(" > ".join(c.section)) or "（正文）"}</div>'
-        f'<div class="context">{e(before)}<mark>{e(c.quote)}</mark>{e(after)}</div>'
-        f'<button class="copy-memo" type="button" data-memo="{e(c.memo)}">复制引用</button>'
-        f'<div class="memo">{e(c.memo)}</div></div>'
-    )
-
-
-def _related_card(h: Hit) -> str:
-    c, e = h.chunk, html.escape
-    return (
-        f'<div class="card related" data-doc="{e(c.doc)}" data-region="{e(c.region)}">'
-        f'<span class="badge related-label">相关但不回答</span>'
-        f'<div class="card-title">《{e(c.title)}》</div>'
-        f'<div class="meta">{e(c.region or "地区未知")} · {_year(c.year)} · {e(c.doc)}</div>'
-        f'<div class="section">{e(" > ".join(c.section)) or "（正文）"}</div>'
-        f'<div class="context">{e(c.text[:RELATED_CHARS])}{"…" if len(c.text) > RELATED_CHARS else ""}</div></div>'
-    )
-
-
-def _context(report: Report, start: int, end: int) -> tuple[str, str]:
-    """About CONTEXT_CHARS of report text either side of a quote, kept inside its body span."""
-    lo, hi = 0, len(report.text)
-    for s, e in report.body:
-        if s <= start < e:
-            lo, hi = s, e
-            break
-    a, b = max(lo, start - CONTEXT_CHARS), max(end, min(hi, end + CONTEXT_CHARS))
-    before, after = report.text[a:start], report.text[end:b]
-    return ("…" if a > lo else "") + before, after + ("…" if b < hi else "")
-
-
-def _year(year: int | None) -> str:
-    return f"{year}年" if year else "年份未知"
-
-
-_MD_PUNCT = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$:^=])")
-
-
-def _inert_markdown(text: str) -> str:
-    """Report text as Markdown that renders literally: punctuation backslash-escaped, <>& as entities."""
-    text = re.sub(r"\s*\n\s*", " ", text)
-    return _escape_angle(_MD_PUNCT.sub(r"\\\1", text))
-
-
-def _escape_angle(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        raise gr.Error("索引正在建立或为空，请稍候或先上传报告。")
+    return index
 
 
 # ---------------------------------------------------------------- the app
@@ -309,7 +170,7 @@ def build_app(index_path: str | Path, seeds: str | Path | None = None) -> gr.Blo
     With `seeds` and no index yet, the seed reports are indexed in the background while the app is up.
     Launch it with `launch(app, …)` (theme, CSS and queue settings), or `serve` for the whole program.
     """
-    service = _Service(index_path)
+    service = IndexService(index_path)
     if service.index is None and seeds is not None and Path(seeds).exists():
         service.build_in_background(seeds)
 
@@ -317,6 +178,8 @@ def build_app(index_path: str | Path, seeds: str | Path | None = None) -> gr.Blo
         index = service.index
         if service.building:
             return f'<div class="status building">【建立索引中】{html.escape(service.progress)}</div>'
+        if service.problem:
+            return f'<div class="status failed">{html.escape(service.problem)}</div>'
         if index is None:
             return '<div class="status">索引为空：请在下方上传报告。</div>'
         regions = "、".join(html.escape(r) for r in index.regions)
@@ -339,10 +202,8 @@ def build_app(index_path: str | Path, seeds: str | Path | None = None) -> gr.Blo
     def respond(question: str, history: list, regions: list[str], years: list[int], last=None):
         question = (question or "").strip()
         if not question:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        index = service.index  # one snapshot for the whole answer, even if an upload swaps in another
-        if index is None:
-            raise gr.Error("索引正在建立或为空，请稍候或先上传报告。")
+            return (gr.skip(),) * 6
+        index = _usable(service)  # one snapshot for the whole answer, even if an upload swaps in another
         # `last` is this browser session's previous Query: a follow-up is read against it
         answer = ask(index, question, regions=regions or None, years=[int(y) for y in years or []] or None, previous=last)
         history = list(history or []) + [
@@ -353,35 +214,32 @@ def build_app(index_path: str | Path, seeds: str | Path | None = None) -> gr.Blo
         return ("", history, sources_html(index, answer), gr.Dataframe(value=rows, visible=bool(rows)),
                 reading_html(answer.query), answer.query if answer.query is not None else last)
 
-    def upload(files: list[str] | None, progress=gr.Progress()):
+    def upload(files: list[str] | None, replace: bool):
         if not files:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        steps = iter([0.3, 0.8, 0.95])
-
-        def say(msg: str) -> None:
-            print(msg, file=sys.stderr, flush=True)
-            progress(next(steps, 0.95), desc=msg)
-
-        progress(0.05, desc=f"正在读取 {len(files)} 个文件…")
-        try:
-            result = service.add(list(files), say=say)
-        except RagError as err:
-            raise gr.Error(str(err)) from err
-        return (upload_html(result), None, status_html(), report_rows(service.index), *filter_updates())
+            yield (gr.skip(),) * 6
+            return
+        job = service.uploads.submit(list(files), replace=bool(replace))
+        while not job.done.wait(0.5):  # progress while it waits and runs; the queue goes on if the page closes
+            yield (progress_html(job, service.uploads), *(gr.skip(),) * 5)
+        yield (upload_html(job), None, status_html(), report_rows(service.index), *filter_updates())
 
     def api_ask(
-        question: str, regions: list[str] | None = None, years: list[int] | None = None, history: list[str] | None = None
+        question: str,
+        regions: list[str] | str | None = None,
+        years: list[int] | int | str | None = None,
+        history: list[str] | None = None,
     ) -> dict:
         """Answer a question from the indexed reports: the same object as `rag ask --json`.
 
-        `history`: the conversation's earlier questions, oldest first, for a follow-up ("那红谷滩区呢?")."""
-        index = service.index
-        if index is None:
-            raise gr.Error("索引正在建立或为空，请稍候再试。")
-        return ask(
-            index, question, regions=list(regions or []) or None, years=[int(y) for y in years or []] or None,
-            history=[str(h) for h in history or []] or None,
-        ).to_json()
+        `regions`: a region name or a list of them; `years`: a year or a list of years; `history`: the
+        conversation's earlier questions, oldest first, for a follow-up ("那红谷滩区呢?").
+        """
+        try:
+            question, regions, years = api_arguments(question, regions, years)
+            history = api_history(history)
+        except ArgumentError as err:
+            raise gr.Error(str(err)) from None
+        return ask(_usable(service), question, regions=regions, years=years, history=history).to_json()
 
     with gr.Blocks(title="报告问答", analytics_enabled=False) as app:
         gr.Markdown(
@@ -453,6 +311,11 @@ def build_app(index_path: str | Path, seeds: str | Path | None = None) -> gr.Blo
                     file_types=UPLOAD_TYPES,
                     elem_id="upload",
                 )
+                replace = gr.Checkbox(
+                    label="替换同名报告（上传的是已索引同名报告的新版本；不勾选则作为另一份报告加入）",
+                    value=False,
+                    elem_id="replace",
+                )
                 upload_status = gr.HTML(elem_id="upload-status")
 
         last_query = gr.State(None)  # per browser session: the conversation so far, never shared
@@ -478,11 +341,11 @@ def build_app(index_path: str | Path, seeds: str | Path | None = None) -> gr.Blo
         )
         files.upload(
             upload,
-            inputs=[files],
+            inputs=[files, replace],
             outputs=[upload_status, files, status, reports, regions, years],
             api_visibility="private",
-            concurrency_id="index",
-            concurrency_limit=1,
+            concurrency_id="upload",
+            concurrency_limit=16,  # each handler only watches its upload; the queue decides what runs
         )
         app.load(refresh, outputs=[status, reports, regions, years, timer], api_visibility="private")
         timer.tick(refresh, outputs=[status, reports, regions, years, timer], api_visibility="private")
@@ -518,6 +381,14 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def bound_address(host: str, port: int) -> str:
+    """Where the server listens, as it is: a wildcard host is every interface, not 127.0.0.1."""
+    url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    if host in ("0.0.0.0", "::", ""):
+        return f"{url}（所有网络接口，本机可用 http://127.0.0.1:{port}）"
+    return url
+
+
 def parse_auth(auth: str | None) -> tuple[str, str] | None:
     """'user:pass' → ('user', 'pass'); raises ValueError on anything else."""
     if not auth:
@@ -542,12 +413,15 @@ def serve(
     except ValueError as err:
         print(f"错误: {err}", file=sys.stderr)
         return 2
-    if not is_loopback(host) and credentials is None and not allow_public:
+    public = not is_loopback(host)
+    if public and credentials is None and not allow_public:
         print(REFUSE_PUBLIC.format(host=host), file=sys.stderr)
         return 2
+    if public and credentials is None:
+        print(WARN_PUBLIC.format(host=host, port=port), file=sys.stderr)
     try:
         app = build_app(index_path, seeds=seeds)
-        print(f"报告问答：http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}", file=sys.stderr)
+        print(f"报告问答：{bound_address(host, port)}", file=sys.stderr)
         launch(app, host=host, port=port, auth=credentials)
     except RagError as err:
         print(f"错误: {err}", file=sys.stderr)

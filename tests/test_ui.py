@@ -288,3 +288,86 @@ def test_concurrent_users_get_their_own_answers_while_an_upload_runs(page, app_u
     page.locator("#upload-status .upload-result").wait_for(timeout=ANSWER_TIMEOUT_MS)
     found = ask_as_another_user("绿水县调解山林纠纷多少件?")
     assert "2468" in found["answer"] and found["citations"][0]["region"] == "绿水县"
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_namesake_upload_replaces_only_when_ticked(page, tmp_path):
+    def version(folder: str, figure: str) -> Path:
+        path = tmp_path / folder / "紫金县2024年报告.txt"
+        path.parent.mkdir()
+        path.write_text(NEW_REPORT.replace("青山区", "紫金县").replace("4321", figure), encoding="utf-8")
+        return path
+
+    def upload_and_wait(path: Path, shown: str) -> str:
+        page.set_input_files("#upload input[type=file]", [str(path)])
+        result = page.locator("#upload-status .upload-result", has_text=shown)
+        result.wait_for(timeout=ANSWER_TIMEOUT_MS)
+        return result.inner_text()
+
+    assert "新增 1 份：紫金县2024年报告.txt" in _upload(page, version("v1", "1111"))
+    page.check("#replace input")
+    assert "紫金县2024年报告.txt" in upload_and_wait(version("v2", "2222"), "更新 1 份")
+    page.uncheck("#replace input")
+    added = upload_and_wait(version("v3", "3333"), "新增 1 份：紫金县2024年报告 (2).txt")
+    assert "同名" in added and "替换同名报告" in added
+    _ask(page, "紫金县2024年共办理测试案件多少件？")
+    chat = page.inner_text("#chat")
+    assert "1111" not in chat and ("2222" in chat or "3333" in chat)
+    _shot(page, "08_replace_namesake.png")
+
+
+def test_api_arguments_are_checked_in_one_chinese_line():
+    from rag.errors import ArgumentError
+    from rag.ui import api_arguments
+
+    assert api_arguments(" 问题 ", "镜湖区", "2024") == ("问题", ["镜湖区"], [2024])
+    assert api_arguments("问题", ["镜湖区", "鹿城区"], [2023, "2024"]) == ("问题", ["镜湖区", "鹿城区"], [2023, 2024])
+    assert api_arguments("问题", None, None) == ("问题", None, None)
+    for bad, field in [((None, None, None), "question"), (("问题", 5, None), "regions"),
+                       (("问题", None, ["abc"]), "years"), (("问题", None, 2024.5), "years"),
+                       (("问题", None, True), "years")]:  # fmt: skip
+        with pytest.raises(ArgumentError, match=f"^{field} 应为") as caught:
+            api_arguments(*bad)
+        assert "\n" not in str(caught.value)
+
+
+@pytest.mark.slow
+def test_api_answers_bad_arguments_in_chinese_and_takes_a_region_string(app_url):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    with pytest.raises(Exception, match="question 应为非空的问题文本"):
+        client.predict(None, [], [], api_name="/ask")
+    with pytest.raises(Exception, match="years 应为整数年份"):
+        client.predict("法律援助案件多少件?", [], ["abc"], api_name="/ask")
+    got = client.predict("受理法律援助案件多少件?", "镜湖区", [], api_name="/ask")
+    assert got["citations"] and {c["region"] for c in got["citations"]} == {"镜湖区"}
+
+
+@pytest.mark.slow
+def test_a_damaged_index_is_a_message_in_the_ui_not_a_crash(index_copy):
+    from gradio_client import Client
+
+    from rag.ui import build_app, launch
+
+    version = index_copy / (index_copy / "CURRENT").read_text(encoding="utf-8")
+    (version / "chunks.jsonl").write_text("", encoding="utf-8")
+    app = build_app(index_copy)
+    assert "索引已损坏" in app.rag_service.problem and "chunks.jsonl" in app.rag_service.problem
+    _, url, _ = launch(app, port=_free_port(), block=False)
+    try:
+        with pytest.raises(Exception, match="索引已损坏.*--rebuild"):
+            Client(url, verbose=False).predict("法律援助案件多少件?", [], [], api_name="/ask")
+    finally:
+        app.close()
+
+
+def test_allow_public_warns_and_prints_the_address_it_binds(tmp_path, capsys, monkeypatch):
+    import rag.ui
+
+    monkeypatch.setattr(rag.ui, "launch", lambda app, **kwargs: None)
+    assert rag.ui.serve(tmp_path / "index", host="0.0.0.0", port=8123, allow_public=True, seeds=None) == 0
+    err = capsys.readouterr().err
+    assert "警告" in err and "0.0.0.0:8123" in err and "--auth" in err
+    assert "http://0.0.0.0:8123（所有网络接口" in err

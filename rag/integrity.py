@@ -1,0 +1,88 @@
+"""Checks that an index version on disk is whole: every file's size and sha256, and the counts, against the manifest.
+
+A truncated, deleted or edited index file must never load into a silent wrong answer (100 chunks read against
+135 vectors answers "nothing found"), nor into a traceback: it is one line naming the file and the fix.
+sha256 over every file costs 34 ms per 50 MB here (bench/results/faults.txt): 1.8 ms of the seeds index's 9 ms load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.errors import IndexDamagedError, RagError
+
+_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Location:
+    """Which index version is being read, and the command that rebuilds it (named in every message)."""
+
+    root: Path
+    version: Path
+    sources: tuple[str, ...] = ()  # the folders its reports came from, where they still exist
+
+    def damaged(self, name: str, why: str) -> IndexDamagedError:
+        paths = " ".join(self.sources) or "报告文件或文件夹…"
+        return IndexDamagedError(
+            f"索引已损坏：{self.root}/{self.version.name}/{name}（{why}）；"
+            f"请重建：`rag index {paths} --index {self.root} --rebuild`"
+        )
+
+
+def file_records(version: Path) -> dict[str, dict]:
+    """{relative path: {"bytes": size, "sha256": hex}} for every file of a version folder but the manifest."""
+    return {
+        p.relative_to(version).as_posix(): {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+        for p in sorted(version.rglob("*"))
+        if p.is_file() and p.name != "manifest.json"
+    }
+
+
+def verify_files(at: Location, manifest: dict) -> None:
+    """Raise `IndexDamagedError` for the first file that is missing or differs from the manifest's record.
+
+    Manifests written before the records existed have none; their index is still checked by `verify_counts`.
+    """
+    for name, record in manifest.get("files", {}).items():
+        path = at.version / name
+        if not path.is_file():
+            raise at.damaged(name, "文件不存在")
+        size = path.stat().st_size
+        if size != record["bytes"]:
+            raise at.damaged(name, f"{size} 字节，应为 {record['bytes']} 字节")
+        if _sha256(path) != record["sha256"]:
+            raise at.damaged(name, "内容校验和不符")
+
+
+def verify_counts(at: Location, expected: dict[str, int], found: dict[str, int]) -> None:
+    """Raise `IndexDamagedError` when a file holds another number of rows than the manifest (or its peers) says."""
+    for name, count in found.items():
+        want = expected.get(name)
+        if want is not None and count != want:
+            raise at.damaged(name, f"有 {count} 条，清单记录为 {want} 条")
+
+
+@contextmanager
+def reading(at: Location, name: str) -> Iterator[None]:
+    """Turn whatever a damaged file makes its reader raise (JSON, numpy, FAISS, bm25s errors) into one message."""
+    try:
+        yield
+    except RagError:
+        raise
+    except FileNotFoundError:
+        raise at.damaged(name, "文件不存在") from None
+    except Exception as err:  # each reader fails its own way on a cut or garbled file
+        raise at.damaged(name, f"无法读取：{type(err).__name__}") from None
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(_BLOCK):
+            h.update(block)
+    return h.hexdigest()
