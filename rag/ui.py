@@ -280,7 +280,7 @@ def build_app(index_path: str | Path, seeds: str | Path | None = None) -> gr.Blo
                 gr.Markdown("**示例问题**（点击即问）")
                 with gr.Row(elem_id="starters"):
                     starters = [gr.Button(q, size="sm", elem_classes="starter") for q in EXAMPLES]
-                clear = gr.Button("清空对话", size="sm", variant="secondary")
+                clear = gr.Button("清空对话", size="sm", variant="secondary", elem_id="clear")
             with gr.Column(scale=2):
                 reading = gr.HTML(reading_html(None), elem_id="reading")
                 gr.Markdown("### 引用来源")
@@ -339,6 +339,8 @@ def build_app(index_path: str | Path, seeds: str | Path | None = None) -> gr.Blo
             api_visibility="private",
             queue=False,
         )
+        # the chat's own 清空 icon starts the conversation over too
+        chatbot.clear(lambda: (reading_html(None), None), outputs=[reading, last_query], api_visibility="private")
         files.upload(
             upload,
             inputs=[files, replace],

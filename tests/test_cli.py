@@ -214,3 +214,37 @@ def test_the_installed_rag_script_reads_the_index_from_rag_index(seeds_index):
     assert done.returncode == 0, done.stderr
     rows = [line.split("\t") for line in done.stdout.splitlines()]
     assert {r[0]: (r[1], int(r[2])) for r in rows} == SEED_DOCS
+
+
+def test_parse_shows_how_a_follow_up_is_read(seeds_index, capsys):
+    code, out, _ = rag(capsys, "parse", "那红谷滩区呢?", "--history", "哪个区复议调解率最高?", "--json", "--index", seeds_index)
+    query = json.loads(out)
+    assert code == 0 and query["regions"] == ["红谷滩区"] and query["field"] == "行政复议" and query["followup"]
+    assert "调解率" in query["metric_forms"] and query["reading"].startswith("按“")
+
+
+def test_ask_reads_json_lines_with_history_from_stdin(seeds_index, capsys, monkeypatch):
+    lines = [
+        json.dumps({"question": "那镜湖区呢?", "history": ["鹿城区行政复议新收案件多少件?"]}, ensure_ascii=False),
+        "镜湖区2024年受理法律援助案件多少件?",
+    ]
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n".join(lines) + "\n"))
+    code, out, _ = rag(capsys, "ask", "-", "--json", "--index", seeds_index)
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert code == 0
+    assert first["query"]["regions"] == ["镜湖区"] and "120" in first["answer"] and first["query"]["followup"]
+    assert "644" in second["answer"] and not second["query"]["followup"]
+
+
+def test_a_bad_json_line_is_one_clear_error(seeds_index, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO('{"question": 3}\n'))
+    code, _, err = rag(capsys, "ask", "-", "--json", "--index", seeds_index)
+    assert code == 1 and err.startswith("错误:") and "question" in err
+
+
+def test_chat_answers_a_follow_up_in_the_terminal(seeds_index, capsys, monkeypatch):
+    monkeypatch.setattr(sys, "stdin", io.StringIO("哪个区复议调解率最高?\n那鹿城区呢?\n"))
+    code, out, _ = rag(capsys, "chat", "--index", seeds_index)
+    assert code == 0 and "镜湖区最高" in out
+    second = out.split("镜湖区最高", 1)[1]
+    assert "鹿城区" in second and "地区：鹿城区" in second

@@ -371,3 +371,31 @@ def test_allow_public_warns_and_prints_the_address_it_binds(tmp_path, capsys, mo
     err = capsys.readouterr().err
     assert "警告" in err and "0.0.0.0:8123" in err and "--auth" in err
     assert "http://0.0.0.0:8123（所有网络接口" in err
+
+
+@pytest.mark.slow
+@pytest.mark.browser
+def test_a_follow_up_in_the_chat_keeps_the_metric_and_takes_the_new_region(page):
+    _ask(page, "哪个区复议调解率最高？")
+    expect(page.locator("#reading")).to_contain_text("调解率")
+    page.fill("#question textarea", "那鹿城区呢？")
+    page.click("#send")
+    expect(page.locator("#reading")).to_contain_text("鹿城区", timeout=ANSWER_TIMEOUT_MS)
+    expect(page.locator("#reading .chip.follow")).to_have_count(1)
+    reading = page.inner_text("#reading")
+    assert "调解率" in reading and "鹿城区" in reading
+    last = page.locator("#chat .message-row").last.inner_text() if page.locator("#chat .message-row").count() else page.inner_text("#chat")
+    assert "鹿城区" in last
+    _shot(page, "08_follow_up.png")
+    page.click("#clear")
+    expect(page.locator("#reading .chip")).to_have_count(0)
+
+
+def test_api_takes_the_conversation_so_far(app_url):
+    from gradio_client import Client
+
+    client = Client(app_url, verbose=False)
+    got = client.predict("那鹿城区呢?", [], [], ["哪个区复议调解率最高?"], api_name="/ask")
+    assert got["query"]["regions"] == ["鹿城区"] and got["query"]["followup"] and "调解率" in got["reading"]
+    alone = client.predict("那鹿城区呢?", [], [], [], api_name="/ask")
+    assert not alone["query"]["metric"]  # with no history there is nothing to follow
