@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from rag.asked import has_word
 from rag.compare import compare
 from rag.content import NO_CONTENT, has_content
 from rag.conversation import replay
@@ -21,7 +22,7 @@ from rag.facts import base_unit, extract_facts
 from rag.match import asked_vector, fact_score, narrower_than
 from rag.metric_vectors import phrase
 from rag.periods import report_years
-from rag.query import Query, has_word, parse
+from rag.query import Query, parse
 from rag.search import dense_text, retrieve
 from rag.sections import heading_of, sentence_spans
 from rag.store import Index

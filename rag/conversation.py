@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from rag.asked import has_word
 from rag.periods import Period
-from rag.query import Query, Scope, has_word
+from rag.query import Query, Scope
 
 
 def is_follow_up(query: Query, previous: Query) -> bool:

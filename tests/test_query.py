@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from rag.asked import read_threshold
 from rag.conversation import replay
 from rag.evaluate import parse_accuracy
-from rag.query import parse, read_threshold
+from rag.query import parse
 
 CASES = Path(__file__).parent / "data" / "parse_cases.jsonl"
 
