@@ -192,6 +192,12 @@ def _summary(index: Index, query: Query, hits: list[Hit], embedder: Embedder | N
     terms = query.terms
     topic = _topic_words(query)  # 打算 → 安排 | 计划 | 下一步 …: what a heading of that section says
     headed = [h for h in hits[:5] if any(w in "".join(h.chunk.section) for w in topic)]
+    if query.topic == "problem":  # a heading that names problems (存在的不足), not one on 困难群众
+        headed = [h for h in headed if _PROBLEM_HEADING.search("".join(h.chunk.section))]
+    if query.topic == "problem" and not headed:
+        admitted = _admitted_problems(index, query, hits)  # 我们也清醒看到…：A；B；C。 under no heading of its own
+        if admitted:
+            return admitted
     headed = headed or [h for h in hits[:5] if any(coverage(terms, x) for x in h.chunk.section)]
     top = (headed or hits)[0].chunk
     depth = max(range(len(top.section) + 1), key=lambda d: (coverage(terms, top.section[d - 1]) if d else 0, -d))
@@ -208,11 +214,39 @@ def _summary(index: Index, query: Query, hits: list[Hit], embedder: Embedder | N
             return _lookup(index, query, hits, embedder)
         intro = "一节写道："
     citations = [cite(index, n, top.doc, sec, s, e) for n, (s, e, sec) in enumerate(points, start=1)]
-    path = " > ".join(parent) or top.title
+    path = " > ".join(h.lstrip("、，,. ") for h in parent) or top.title
     lines = [f"{top.region}报告“{path}”{intro}", ""]
     lines += [f"{c.n}. “{c.quote}”[{c.n}]" for c in citations]
     return Answer(query.text, with_sources("\n".join(lines), citations, query), "lookup", tuple(citations),
                   related=tuple(hits[:3]), query=query)
+
+
+_PROBLEM_HEADING = re.compile(r"存在|问题|不足|短板|薄弱")
+_ADMISSION = re.compile(r"清醒(?:地)?(?:看到|认识到)|也要看到|也必须看到|存在(?:的)?(?:一些)?(?:问题|不足|困难)")
+
+
+def _admitted_problems(index: Index, query: Query, hits: list[Hit]) -> Answer | None:
+    """The problems a report admits in its review's prose ("我们也清醒看到，…：A；B；C。"): that sentence
+    and the clauses that follow it on its line, each quoted."""
+    docs = list(dict.fromkeys(h.chunk.doc for h in hits))
+    for doc in docs:
+        text = index.reports[doc].text
+        spans = [(s, e, c.section) for c in index.chunks if c.doc == doc for s, e in chunk_sentences(index, c)]
+        for n, (s, e, section) in enumerate(spans):
+            if not _ADMISSION.search(text[s:e]):
+                continue
+            points = [(s, e, section)]
+            for s2, e2, sec2 in spans[n + 1 :]:
+                if "\n" in text[points[-1][1] : s2] or len(points) >= 8:
+                    break  # the admission ends with its paragraph
+                points.append((s2, e2, sec2))
+            citations = [cite(index, i, doc, sec, a, b) for i, (a, b, sec) in enumerate(points, start=1)]
+            report = index.reports[doc]
+            lines = [f"{report.region}报告《{report.title}》写道：", ""]
+            lines += [f"{c.n}. “{c.quote}”[{c.n}]" for c in citations]
+            return Answer(query.text, with_sources("\n".join(lines), citations, query), "lookup", tuple(citations),
+                          related=tuple(hits[:3]), query=query)
+    return None
 
 
 def _topic_words(query: Query) -> tuple[str, ...]:
@@ -232,13 +266,19 @@ def _section_points(index: Index, doc: str, parent: tuple[str, ...], prose: bool
         return [(s, e, c.section) for c in chunks for s, e in chunk_sentences(index, c) if not heading_of(text[s:e])]
     # Read off the sentences, not the chunk labels: a short 一是 merged into its sibling's chunk counts.
     found: dict[int, tuple[int, int, int, tuple[str, ...]]] = {}
+    lost: list[tuple[int, int]] = []  # paragraphs that open with 是… where a saved page lost the numeral (二是)
     for c in chunks:
         for s, e in chunk_sentences(index, c):
             heading = heading_of(text[s:e])
             if heading and heading[1] not in parent:
                 found.setdefault(s, (heading[0], s, e, parent + (heading[1],)))
+            elif text[s:s + 1] == "是" and text[s - 1 : s] == "\n":
+                lost.append((s, e))
     top_rank = min((rank for rank, *_ in found.values()), default=0)
-    return [(s, e, sec) for s, (rank, _, e, sec) in sorted(found.items()) if rank == top_rank]
+    points = {s: (e, sec) for s, (rank, _, e, sec) in found.items() if rank == top_rank}
+    if any(sec[-1][1:2] == "是" for _, sec in points.values()):
+        points |= {s: (e, parent + (text[s:e].rstrip("。；;"),)) for s, e in lost}
+    return [(s, e, sec) for s, (e, sec) in sorted(points.items())]
 
 
 # ---------------------------------------------------------------- the index itself, not found

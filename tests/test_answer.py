@@ -365,3 +365,26 @@ def test_metric_synonyms_are_one_metric():
 def test_a_measure_after_de_belongs_to_the_metric_before_it(tiny):
     answer = ask(tiny, "哪个地区组织普法宣传活动的场次最多?")
     assert answer.mode == "compare" and answer.answer.startswith("**南岭市最多**") and "30场" in answer.answer
+
+
+def test_a_summary_counts_points_whose_numeral_the_saved_page_lost(seeds):
+    """红谷滩区's 2024 plan: 一是 … 六是, with 二 to 五 lost from the saved page (lines open with 是…)."""
+    answer = ask(seeds, "红谷滩区下一步打算怎么做?")
+    assert "列出 6 点" in answer.answer and len(answer.citations) == 6
+    assert "、2024" not in answer.answer.splitlines()[0]  # no stray 、 from the heading that lost its numeral
+    assert_verbatim(seeds, answer)
+
+
+def test_problems_admitted_in_prose_are_found_without_a_heading(tmp_path):
+    index = index_of(
+        tmp_path,
+        {
+            "岭南省.txt": "2025年岭南省政府工作报告\n\n一、2024年工作回顾\n全省地区生产总值增长5%。\n"
+            "我们也清醒看到，发展还面临一些困难：有效需求不足；产业转型步伐仍需加快；民生领域仍有短板。\n"
+            "二、2025年工作安排\n（一）扩大内需。\n（二）推进产业升级。\n",
+        },
+    )
+    answer = ask(index, "岭南省存在哪些问题和不足?")
+    assert "清醒看到" in answer.citations[0].quote and len(answer.citations) == 3
+    assert any("民生领域仍有短板" in c.quote for c in answer.citations)
+    assert_verbatim(index, answer)
