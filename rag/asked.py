@@ -129,6 +129,8 @@ def read_metric(text: str, english: bool, thesaurus: Thesaurus, index: Index) ->
     """
     if english:
         phrase, forms, field_ = _metric_english(text, thesaurus, index)
+        if re.fullmatch(r"(?:增长|增速|增幅)", forms[0] if forms else ""):
+            forms = ()
         grew = any(f.endswith(_CHANGE_SUFFIXES) for f in forms[:1])
         forms = tuple(dict.fromkeys(re.sub(rf"(?<=..)(?:{'|'.join(_CHANGE_SUFFIXES)})$", "", f) for f in forms))
         return phrase, forms, field_, grew
@@ -153,6 +155,8 @@ def read_metric(text: str, english: bool, thesaurus: Thesaurus, index: Index) ->
     phrase = re.sub(r"^(?:个|区|省|市|县)(?=..)", "", phrase)
     phrase = re.sub(r"(?:是|为|有|达到|达|的|吗|呢|吧|啊|呀)+$", "", phrase)
     phrase = re.sub(r"(?<=..)(?:更|较)?(?:高|多|大|快|低|少|小|慢)$", "", phrase)  # 哪个…案件多: 多 asks, it names nothing
+    if phrase in _CHANGE_SUFFIXES:  # 它今年的增长目标: growth of what the conversation is about
+        return "", (), "", True
     grew = bool(re.search(rf"(?<=..)(?:{'|'.join(_CHANGE_SUFFIXES)})$", phrase))
     phrase = re.sub(rf"(?<=..)(?:{'|'.join(_CHANGE_SUFFIXES)})$", "", phrase)  # 地区生产总值增长 → 地区生产总值
     if not phrase:
@@ -218,8 +222,12 @@ def topic_of(text: str, english: bool) -> str:
 def content_terms(index: Index, text: str, english: bool, thesaurus: Thesaurus, topic: str, regions) -> list[tuple[str, ...]]:
     """Content words with their alternatives: what a supporting passage must say, in one of its names."""
     if english:
-        terms = [tuple(g.canonical for _, _, g in thesaurus.find(text)[:1])] if thesaurus.find(text) else []
-        for t in chinese_terms(text, index.word_counts, index.regions, per_term=5):
+        found = thesaurus.find(text)
+        terms = [tuple(w for w in g.words if has_cjk(w)) for _, _, g in found]
+        rest = text
+        for start, end, _ in reversed(found):  # a figure the thesaurus names needs no word-by-word reading
+            rest = rest[:start] + " " + rest[end:]
+        for t in chinese_terms(rest, index.word_counts, index.regions, per_term=5):
             if has_word(t.english, "number_en") or has_word(t.english, "most_en") or has_word(t.english, "least_en"):
                 continue
             acronym = (t.english.upper(),) if len(t.english) <= 4 and t.english.isalnum() else ()

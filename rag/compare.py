@@ -18,6 +18,8 @@ from rag.query import Query, scope_members
 from rag.store import Index
 from rag.types import Answer, Fact, Row
 
+NAMED = 0.9  # a match by name this good: the reports call the figure what the question does
+
 
 def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Answer | None:
     """The comparison `query` asks for, or None when no report gives a figure of its metric."""
@@ -30,7 +32,12 @@ def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Ans
     embedder = embedder or (load_embedder(index.model) if index.chunks else None)
     asked = asked_vector(query, embedder)
     meaning = index.metric_vectors.similarity(asked, candidates) if asked is not None and index.metric_vectors else {}
-    scored = [(fact_score(query, f, meaning.get(phrase(f))), f) for f in candidates]
+    by_name = [fact_score(query, f) for f in candidates]
+    # when reports give the figure under the asked name, a figure only close in meaning does not join them
+    if max(by_name, default=0) < NAMED:
+        scored = [(fact_score(query, f, meaning.get(phrase(f))), f) for f in candidates]
+    else:
+        scored = list(zip(by_name, candidates, strict=True))
     scored = [(s, f) for s, f in scored if s > 0 and not narrower_than(query, f, f.sentence)]
     if not scored:
         return None

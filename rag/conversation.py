@@ -12,7 +12,7 @@ import re
 from dataclasses import replace
 
 from rag.asked import has_word
-from rag.periods import Period
+from rag.periods import Period, report_years
 from rag.query import Query, Scope
 
 
@@ -95,11 +95,8 @@ _POINTS_BACK = re.compile(r"它|该省|该区|该市|这个省|这个区|这个�
 
 
 def _reports_on(index, regions, period: Period) -> bool:
-    """Whether any report on `regions` speaks of `period`'s years (a report of Y or Y+1)."""
-    if not period.years:
-        return True
-    years = set(period.years) | {y + 1 for y in period.years}
-    return any(r.region in regions and r.year in years for r in index.reports.values())
+    """Whether a report on `regions` speaks of `period`'s years (rag/periods.py's reading of report years)."""
+    return not period.years or bool(report_years(index, regions, period.years, target=False, plans=False))
 
 
 def replay(index, history: list[str]) -> Query | None:

@@ -22,7 +22,8 @@ _STOPWORDS = set(
     "a an the of in on at to for by from with and or as is are was were be been being do does did done has have had "
     "how many much what which who whom whose when where why that this these those there their its it they them "
     "please tell me about give list show number total amount figure value year years district city county region "
-    "report reports government any all each every per than more most".split()
+    "report reports government any all each every per than more most big large small high low fast slow "
+    "did do get got was were".split()
 )
 
 

@@ -60,20 +60,23 @@ def narrower_than(query: Query, fact: Fact, said: str = "") -> bool:
     before what the two share must then be said somewhere in the fact's metric, field or `said`."""
     have = canonical_metric(fact.metric)
     context = canonical_metric(f"{fact.context}{fact.metric}{said}")
-    for form in query.metric_forms[:1] or ((query.metric,) if query.metric else ()):
-        asked = canonical_metric(form)
-        shared = 0
-        while shared < min(len(asked), len(have)) and asked[-1 - shared] == have[-1 - shared]:
-            shared += 1
-        prefix, extra = asked[: len(asked) - shared], have[: len(have) - shared]
-        if shared >= 2 and len(prefix) >= 2 and prefix not in context and prefix[:2] not in context:
-            return True
-        # 海洋生产总值 or 设区市地区生产总值 is a part, not the 地区生产总值 asked; but a loosely asked figure
-        # (纠纷, 游客) is answered by a more specific one (调处纠纷, 接待游客)
-        named = load_thesaurus().group(asked) is not None
-        if named and shared >= 2 and len(extra) >= 2 and extra not in asked and extra not in (query.field or "-"):
-            return True
-    return False
+    forms = query.metric_forms or ((query.metric,) if query.metric else ())
+    # narrower only if every name of the asked figure is (帮困难群众挽回经济损失 is also 经济损失)
+    return bool(forms) and all(_narrower(form, have, context, query) for form in forms)
+
+
+def _narrower(form: str, have: str, context: str, query: Query) -> bool:
+    asked = canonical_metric(form)
+    shared = 0
+    while shared < min(len(asked), len(have)) and asked[-1 - shared] == have[-1 - shared]:
+        shared += 1
+    prefix, extra = asked[: len(asked) - shared], have[: len(have) - shared]
+    if shared >= 2 and len(prefix) >= 2 and prefix not in context and prefix[:2] not in context:
+        return True
+    # 海洋生产总值 or 设区市地区生产总值 is a part, not the 地区生产总值 asked; but a loosely asked figure
+    # (纠纷, 游客) is answered by a more specific one (调处纠纷, 接待游客)
+    named = load_thesaurus().group(asked) is not None
+    return named and shared >= 2 and len(extra) >= 2 and extra not in asked and extra not in (query.field or "-")
 
 
 def metric_score(query_metric: str, query_context: str, fact: Fact, change: bool = False, unit: str = "") -> float:
