@@ -204,11 +204,12 @@ def _metric_english(text: str, thesaurus: Thesaurus, index: Index) -> tuple[str,
     if found:
         start, end, group = max(found, key=lambda f: f[1] - f[0])
         return text[start:end], (group.canonical, *(v for v in group.variants if has_cjk(v) and v not in group.whole_only)), field_
-    terms = chinese_terms(text, index.word_counts, index.regions, per_term=1)
-    words = [t.chinese[0] for t in terms if t.chinese and not has_word(t.english, "number_en") and not has_word(t.english, "most_en")]
+    terms = [t for t in chinese_terms(text, index.word_counts, index.regions, per_term=1)
+             if not has_word(t.english, "number_en") and not has_word(t.english, "most_en")]
+    words = [t.chinese[0] for t in terms if t.chinese]
     if not words:
         return "", (), field_
-    return " ".join(t.english for t in terms if t.chinese), ("".join(words),), field_
+    return " ".join(t.english for t in terms), ("".join(words),), field_
 
 
 def topic_of(text: str, english: bool) -> str:
@@ -223,7 +224,10 @@ def content_terms(index: Index, text: str, english: bool, thesaurus: Thesaurus, 
     """Content words with their alternatives: what a supporting passage must say, in one of its names."""
     if english:
         found = thesaurus.find(text)
-        terms = [tuple(w for w in g.words if has_cjk(w)) for _, _, g in found]
+        terms = []
+        for _, _, g in found:  # GDP growth: a sentence says 地区生产总值…增长, so the figure's names count
+            base = thesaurus.group(re.sub(r"(?:增长|增速)$", "", g.canonical))
+            terms.append(tuple(w for w in (*g.words, *(base.words if base else ())) if has_cjk(w)))
         rest = text
         for start, end, _ in reversed(found):  # a figure the thesaurus names needs no word-by-word reading
             rest = rest[:start] + " " + rest[end:]
@@ -231,7 +235,8 @@ def content_terms(index: Index, text: str, english: bool, thesaurus: Thesaurus, 
             if has_word(t.english, "number_en") or has_word(t.english, "most_en") or has_word(t.english, "least_en"):
                 continue
             acronym = (t.english.upper(),) if len(t.english) <= 4 and t.english.isalnum() else ()
-            terms.append(t.chinese + acronym)
+            # a word the dictionary knows but no report uses (tourists → 游客) still counts, unmatched
+            terms.append(t.chinese + acronym or (t.english,))
         numbers = [n for n in re.findall(r"\d{3,}", text) if not re.fullmatch(r"(19|20)\d\d", n)]  # the 12345 hotline
         return [t for t in terms if t] + [(n,) for n in numbers]
     scaffold = {w for role in ("scaffold", "summary", "number", "money", "rate") for w in question_words()[role]}

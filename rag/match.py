@@ -23,6 +23,8 @@ RELATIVE_METRIC_SCORE = 0.75
 
 # How much a match in meaning alone counts against one by name (bench/answerability.py, probe A).
 MEANING_WEIGHT = 0.85
+# ... and only from this closeness up (scaled, rag/metric_vectors.py): below it, "visited" would find 走访调研
+MEANING_FLOOR = 0.3
 
 
 def fact_score(query: Query, fact: Fact, meaning: float | None = None) -> float:
@@ -30,7 +32,7 @@ def fact_score(query: Query, fact: Fact, meaning: float | None = None) -> float:
     closeness in meaning (`meaning`, from rag/metric_vectors.py) — but never a figure of the wrong kind."""
     forms = query.metric_forms or ((query.metric,) if query.metric else ())
     lexical = max((metric_score(form, query.field, fact, query.change, query.unit) for form in forms), default=0.0)
-    if not meaning or not forms:
+    if not meaning or meaning < MEANING_FLOOR or not forms:
         return lexical
     by_meaning = max(MEANING_WEIGHT * meaning * _gate(form, fact, query.change, query.unit) * _agreement(form, query.field, fact)
                      for form in forms)
@@ -49,6 +51,8 @@ def _agreement(query_metric: str, query_context: str, fact: Fact) -> float:
 def asked_vector(query: Query, embedder):
     """The asked metric in meaning, for rag/metric_vectors.py (None when nothing is asked)."""
     name = (query.metric_forms or (query.metric,))[0] if (query.metric_forms or query.metric) else ""
+    if query.language == "en" and query.metric:  # the model reads English as is; a word-by-word gloss misleads it
+        name = query.metric
     if not name or embedder is None:
         return None
     return embedder.encode_query([name])[0]
@@ -59,19 +63,21 @@ def narrower_than(query: Query, fact: Fact, said: str = "") -> bool:
     地区生产总值, 城镇居民人均可支配收入 of one that gives 全体居民人均可支配收入. The asked name's part
     before what the two share must then be said somewhere in the fact's metric, field or `said`."""
     have = canonical_metric(fact.metric)
-    context = canonical_metric(f"{fact.context}{fact.metric}{said}")
+    own = canonical_metric(f"{fact.context}{fact.metric}") + "".join(load_thesaurus().field_words(query.field))
+    said = canonical_metric(said)
     forms = query.metric_forms or ((query.metric,) if query.metric else ())
     # narrower only if every name of the asked figure is (帮困难群众挽回经济损失 is also 经济损失)
-    return bool(forms) and all(_narrower(form, have, context, query) for form in forms)
+    return bool(forms) and all(_narrower(form, have, own, said, query) for form in forms)
 
 
-def _narrower(form: str, have: str, context: str, query: Query) -> bool:
+def _narrower(form: str, have: str, own: str, said: str, query: Query) -> bool:
     asked = canonical_metric(form)
     shared = 0
     while shared < min(len(asked), len(have)) and asked[-1 - shared] == have[-1 - shared]:
         shared += 1
     prefix, extra = asked[: len(asked) - shared], have[: len(have) - shared]
-    if shared >= 2 and len(prefix) >= 2 and prefix not in context and prefix[:2] not in context:
+    # the asked qualifier (人均) must qualify this figure: in its own name or field, or just before it
+    if shared >= 2 and len(prefix) >= 2 and prefix[:2] not in own and prefix + have[-shared:] not in said:
         return True
     # 海洋生产总值 or 设区市地区生产总值 is a part, not the 地区生产总值 asked; but a loosely asked figure
     # (纠纷, 游客) is answered by a more specific one (调处纠纷, 接待游客)
@@ -111,9 +117,17 @@ def _gate(query_metric: str, fact: Fact, change: bool, unit: str) -> float:
     is read off the whole name: 社会消费品零售总额 is money, though canonical_metric drops 总额."""
     if change:
         return 1.0 if fact.kind == "change" and fact.unit in ("%", "个百分点") else 0.0
-    if unit not in ("", "%", "元") and base_unit(fact.unit) == unit:
-        return 1.0
+    if unit not in ("", "%", "元"):  # 多少场 is answered in 场, not in 件
+        have = base_unit(fact.unit)
+        if have == unit or {have, unit} <= _SAME_COUNT[0] or {have, unit} <= _SAME_COUNT[1]:
+            return 1.0
+        if have and have not in ("%", "‰", "个百分点") and not have.endswith("元"):
+            return 0.3
     return _unit_gate(_named(query_metric), fact)
+
+
+# Count units that name the same thing: people, and cases.
+_SAME_COUNT = ({"人", "名", "位", "人次"}, {"件", "宗", "起", "件次"})
 
 
 def canonical_metric(metric: str) -> str:
@@ -122,7 +136,7 @@ def canonical_metric(metric: str) -> str:
     s = _named(metric)
     s = re.sub(r"(?<=..)(?:实现|达到|完成|累计|共计)$", "", s)  # 地区生产总值实现|1721亿元
     s = re.sub(r"(?<=..)(?:占比|比例|比重|百分比)$", "率", s)  # 按期办结的占比 is 按期办结率
-    s = re.sub(r"^(?:全社会|全省|全市|全区|全县|全疆|全州|全国|我省|我市|我区|我县)(?=..)", "", s)
+    s = re.sub(r"^(?:全社会|全体|全省|全市|全区|全县|全疆|全州|全国|我省|我市|我区|我县)(?=..)", "", s)
     s = re.sub(r"(?<=.)成功率$", "率", s)
     if not s.endswith("率"):
         s = re.sub(r"(?<=.)(?:金额|总额|数额)$|(?<=[员者])人数$|(?<=.)(?:数量|总数|总量|数目|数|量)$", "", s)
@@ -131,8 +145,10 @@ def canonical_metric(metric: str) -> str:
 
 
 def _named(metric: str) -> str:
-    """The metric under its canonical name (GDP → 地区生产总值), punctuation and 的 dropped."""
-    return load_thesaurus().canonical(re.sub(r"[的\s“”\"'《》()（）]", "", metric))
+    """The metric under its canonical name (GDP → 地区生产总值), punctuation and 的 dropped; a share asked
+    as 占GDP多少 is a 比重."""
+    s = load_thesaurus().canonical(re.sub(r"[的\s“”\"'《》()（）]", "", metric))
+    return s + "比重" if re.search(r"占[^占]{2,8}$", s) and not re.search(r"(?:率|比重|比例|占比)$", s) else s
 
 
 def _bigrams(text: str) -> set[str]:

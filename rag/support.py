@@ -20,9 +20,9 @@ from rag.types import Fact, Hit
 
 # Logistic weights over `Evidence.features()`, and the probability above which a lookup is answered
 # (bench/answerability.py; see bench/results/answerability.txt).
-WEIGHTS = {"bias": -10.018, "coverage": 1.456, "sentence_coverage": 1.687, "metric": 1.049, "metric_said": 0.101,
-           "fact_recall": 0.108, "kind_ok": 0.0, "years_ok": 3.736, "target_ok": 2.689, "rank": 2.204, "dense": 0.0}
-THRESHOLD = 0.6
+WEIGHTS = {"bias": -12.685, "coverage": 1.503, "sentence_coverage": 1.503, "metric": 3.052, "metric_said": 0.0,
+           "fact_recall": 0.0, "kind_ok": 0.0, "years_ok": 4.45, "target_ok": 3.016, "rank": 2.79, "dense": 0.287}
+THRESHOLD = 0.5
 
 
 @dataclass(frozen=True)
