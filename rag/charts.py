@@ -106,14 +106,16 @@ def chart_figure(answer: Answer | None):
     for i, panel in enumerate(panels, start=1):
         (_add_lines if line else _add_bars)(figure, panel, i)
     marks = {p.mark for panel in panels for p in panel.points}
+    regions = {p.region for panel in panels for p in panel.points}
+    legend = len(regions) > 1 if line else len(marks) > 1
     figure.update_layout(
-        height=sum(heights) + 40,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        height=sum(heights) + 40 + 40 * legend,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10 + 40 * legend},
         font={"family": FONT, "size": 13},
         plot_bgcolor="#fff",
         paper_bgcolor="#fff",
-        showlegend=line or len(marks) > 1,
-        legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0, "title": None},
+        showlegend=legend,  # under the chart, clear of the panels' titles
+        legend={"orientation": "h", "y": 0, "yref": "container", "yanchor": "bottom", "x": 0, "title": None},
         barmode="overlay",
         hoverlabel={"font_family": FONT},
     )
