@@ -188,8 +188,12 @@ class Answer:
 
 
 def _short_heading(heading: str) -> str:
-    """'一、全区法治政府建设情况' → '一、'; '(五)向“广”延伸…' → '(五)': the numbering a memo cites."""
+    """'一、全区法治政府建设情况' → '一、'; '(五)向“广”延伸…' → '(五)': the numbering a memo cites.
+
+    A heading whose numeral the source lost ('、2024年度主要工作安排') is cited without the stray '、'.
+    """
     import re
 
+    heading = heading.strip().lstrip("、，,.。；;：:")
     m = re.match(r"^\s*([一二三四五六七八九十百]+、|[（(][一二三四五六七八九十]+[)）]|\d+[.．、]|[（(]\d+[)）]|[一二三四五六七八九十]+是)", heading)
     return m.group(1).replace("（", "(").replace("）", ")") if m else heading

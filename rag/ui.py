@@ -20,17 +20,21 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no teleme
 import gradio as gr  # noqa: E402
 
 from rag.answer import ask  # noqa: E402
+from rag.charts import chart_figure  # noqa: E402
 from rag.errors import ArgumentError, RagError  # noqa: E402
+from rag.export import export_files, new_folder  # noqa: E402
 from rag.render import (  # noqa: E402
+    chart_note_html,
     chat_markdown,
-    comparison_rows,
+    comparison_html,
+    copy_all_html,
     reading_html,
-    report_rows,
+    reports_html,
     sources_html,
     user_markdown,
 )
-from rag.store import Index  # noqa: E402
-from rag.uploads import IndexService, progress_html, upload_html  # noqa: E402
+from rag.theme import COPY_JS, CSS, THEME  # noqa: E402
+from rag.uploads import IndexService, not_ready, progress_html, status_html, upload_html  # noqa: E402
 
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".docx", ".pdf"]
 EXAMPLES = [
@@ -39,8 +43,6 @@ EXAMPLES = [
     "各区行政诉讼出庭应诉率分别是多少？",
     "How many legal aid cases did Jinghu District accept in 2024?",
 ]
-REPORT_HEADERS = ["文件", "标题", "地区", "年份"]
-ROW_HEADERS = ["地区", "年份", "指标", "数值", "原文"]
 WARN_PUBLIC = (
     "警告：正在 {host}:{port} 上无口令对外提供服务（--allow-public）：能连到这台机器的任何人都能提问、上传和替换报告。"
     "要限制访问请加 --auth 用户名:口令。"
@@ -51,58 +53,6 @@ REFUSE_PUBLIC = (
     "Refusing to serve on {host} without authentication: pass --auth user:pass (or set RAG_AUTH), "
     "or --allow-public if you really mean to expose it."
 )
-
-# Local fonts only: the UI must work offline, so no Google Fonts request.
-THEME = gr.themes.Soft(
-    font=["Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", "system-ui", "sans-serif"],
-    font_mono=["Noto Sans Mono CJK SC", "ui-monospace", "monospace"],
-)
-CSS = """
-#sources .empty { color: #6b7280; }
-#sources .card { border: 1px solid #e5e7eb; border-radius: 8px; padding: 10px 12px; margin: 0 0 10px; background: #fff; }
-#sources .card.related { background: #f9fafb; border-style: dashed; }
-#sources .card-title { font-weight: 600; }
-#sources .meta, #sources .section { color: #4b5563; font-size: 0.85em; margin-top: 2px; }
-#sources .context { margin: 8px 0; line-height: 1.7; white-space: pre-wrap; word-break: break-word; }
-#sources mark { background: #fde68a; padding: 0 1px; }
-#sources .memo { user-select: all; font-size: 0.85em; background: #f3f4f6; padding: 4px 6px; border-radius: 4px;
-  margin-top: 4px; word-break: break-word; }
-#sources .copy-memo { font-size: 0.85em; padding: 2px 10px; border: 1px solid #d1d5db; border-radius: 6px;
-  background: #fff; cursor: pointer; }
-#sources .badge { display: inline-block; padding: 2px 10px; border-radius: 999px; font-weight: 600; }
-#sources .badge.not-found { background: #fee2e2; color: #991b1b; }
-#sources .badge.related-label { background: #e5e7eb; color: #374151; font-size: 0.8em; }
-#sources .not-found-block { border-left: 4px solid #ef4444; background: #fef2f2; padding: 8px 12px; margin-bottom: 10px; }
-#reading .chip { display: inline-block; margin: 0 6px 6px 0; padding: 2px 10px; border-radius: 999px;
-  background: #eef2ff; color: #3730a3; font-size: 0.85em; }
-#reading .chip b { margin-right: 4px; font-weight: 600; }
-#reading .chip.follow { background: #ecfdf5; color: #065f46; }
-#upload-status .failed { color: #b91c1c; }
-#chat td:not(:last-child), #chat th { white-space: nowrap; }
-"""
-# Copies a card's memo; the clipboard is unavailable on plain http or in some browsers, so the memo is
-# also shown as selectable text and selected on failure.
-COPY_JS = """
-if (!element.dataset.copyBound) {
-  element.dataset.copyBound = "1";
-  element.addEventListener("click", (event) => {
-    const button = event.target.closest("button.copy-memo");
-    if (!button) return;
-    const memo = button.dataset.memo;
-    const select = () => {
-      const box = button.parentElement.querySelector(".memo");
-      if (box) window.getSelection().selectAllChildren(box);
-      button.textContent = "已选中，请按 Ctrl+C";
-    };
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(memo).then(() => { button.textContent = "已复制"; }, select);
-    } else {
-      select();
-    }
-  });
-}
-"""
-
 
 def api_arguments(question, regions, years) -> tuple[str, list[str] | None, list[int] | None]:
     """The /ask API's arguments checked and normalised; `ArgumentError` says in one line what was wrong.
@@ -151,39 +101,21 @@ def _shown(value) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
-def _usable(service: IndexService) -> Index:
-    """The index to answer from, or the Gradio error that says why there is none."""
-    index = service.index
-    if service.problem:
-        raise gr.Error(service.problem)
-    if index is None:
-        raise gr.Error("索引正在建立或为空，请稍候或先上传报告。")
-    return index
-
-
 # ---------------------------------------------------------------- the app
 
 
-def build_app(index_path: str | Path, seeds: str | Path | None = None) -> gr.Blocks:
+def build_app(index_path: str | Path, seeds: str | Path | None = None, warm: bool = True) -> gr.Blocks:
     """The Gradio app over the index at `index_path`.
 
-    With `seeds` and no index yet, the seed reports are indexed in the background while the app is up.
-    Launch it with `launch(app, …)` (theme, CSS and queue settings), or `serve` for the whole program.
+    With `seeds` and no index yet, the seed reports are indexed in the background while the app is up, and
+    asking waits (disabled, with the reason shown) until they are. With `warm`, the model is loaded and one
+    question answered in the background at start. Launch it with `launch(app, …)`, or `serve` for the whole program.
     """
     service = IndexService(index_path)
     if service.index is None and seeds is not None and Path(seeds).exists():
-        service.build_in_background(seeds)
-
-    def status_html() -> str:
-        index = service.index
-        if service.building:
-            return f'<div class="status building">【建立索引中】{html.escape(service.progress)}</div>'
-        if service.problem:
-            return f'<div class="status failed">{html.escape(service.problem)}</div>'
-        if index is None:
-            return '<div class="status">索引为空：请在下方上传报告。</div>'
-        regions = "、".join(html.escape(r) for r in index.regions)
-        return f'<div class="status">已索引 {len(index.reports)} 份报告（{regions}），{len(index.chunks)} 个段落。</div>'
+        service.build_in_background(seeds, warm=warm)
+    elif warm and service.index is not None:
+        service.warm_in_background()
 
     def filter_updates():
         index = service.index
@@ -191,28 +123,65 @@ def build_app(index_path: str | Path, seeds: str | Path | None = None) -> gr.Blo
         years = sorted({r.year for r in index.reports.values() if r.year}) if index else []
         return gr.Dropdown(choices=regions), gr.Dropdown(choices=years)
 
-    def refresh():
-        return (
-            status_html(),
-            report_rows(service.index),
-            *filter_updates(),
-            gr.Timer(active=service.building),
-        )
+    def ask_updates():
+        """提问, the starters and the line under them: off, with the reason, until there is an index to ask."""
+        reason = not_ready(service)
+        return (gr.Button(interactive=not reason), gr.HTML(html.escape(reason), visible=bool(reason)),
+                *(gr.Button(interactive=not reason) for _ in EXAMPLES))  # fmt: skip
 
-    def respond(question: str, history: list, regions: list[str], years: list[int], last=None):
+    def refresh():
+        return (status_html(service), reports_html(service.index), *filter_updates(),
+                gr.Timer(active=service.building or service.warming), *ask_updates())  # fmt: skip
+
+    def start(question: str, history: list):
+        """At once, before the answer: the question in the chat, a Chinese placeholder, 提问 off."""
         question = (question or "").strip()
         if not question:
-            return (gr.skip(),) * 6
-        index = _usable(service)  # one snapshot for the whole answer, even if an upload swaps in another
-        # `last` is this browser session's previous Query: a follow-up is read against it
-        answer = ask(index, question, regions=regions or None, years=[int(y) for y in years or []] or None, previous=last)
+            return gr.skip(), gr.skip(), "", gr.skip()
         history = list(history or []) + [
             {"role": "user", "content": user_markdown(question)},
-            {"role": "assistant", "content": chat_markdown(answer)},
+            {"role": "assistant", "content": "正在查找答案…"},
         ]
-        rows = comparison_rows(answer)
-        return ("", history, sources_html(index, answer), gr.Dataframe(value=rows, visible=bool(rows)),
-                reading_html(answer.query), answer.query if answer.query is not None else last)
+        return "", history, question, gr.Button(interactive=False)
+
+    def respond(question: str, history: list, regions: list[str], years: list[int], last, turns, folder):
+        if not question:
+            return (gr.skip(),) * 13
+        history = list(history or [])
+        reason = not_ready(service)
+        if reason:  # no index yet or a damaged one: said in the chat, never an error badge
+            history[-1] = {"role": "assistant", "content": reason}
+            return (history, *(gr.skip(),) * 12)
+        service.wait_warm()
+        index = service.index  # one snapshot for the whole answer, even if an upload swaps in another
+        # `last` is this browser session's previous Query: a follow-up is read against it
+        try:
+            answer = ask(index, question, regions=regions or None, years=[int(y) for y in years or []] or None,
+                         previous=last)  # fmt: skip
+        except Exception as err:  # said in the chat in Chinese, not as Gradio's English "Error" toast
+            history[-1] = {"role": "assistant", "content": f"回答时出错（{html.escape(type(err).__name__)}），请重试或换个问法。"}
+            print(f"回答“{question}”时出错：{type(err).__name__}: {err}", file=sys.stderr, flush=True)
+            return (history, *(gr.skip(),) * 12)
+        history[-1] = {"role": "assistant", "content": chat_markdown(answer)}
+        turns = list(turns or []) + [answer]
+        files = export_files(turns, folder)
+        chart = chart_figure(answer)
+        return (
+            history, sources_html(index, answer), reading_html(answer.query),
+            answer.query if answer.query is not None else last,
+            gr.Column(visible=bool(answer.rows)), gr.Plot(value=chart, visible=chart is not None),
+            gr.HTML(chart_note_html(answer), visible=bool(chart_note_html(answer))), comparison_html(answer),
+            gr.DownloadButton(value=files["csv"], interactive=files["csv"] is not None),
+            gr.DownloadButton(value=files["xlsx"], interactive=files["xlsx"] is not None),
+            gr.DownloadButton(value=files["docx"], interactive=True), copy_all_html(answer),
+            (turns, str(files["folder"])),
+        )  # fmt: skip
+
+    def clear_all(session):
+        _, folder = session or (None, None)
+        new_folder(folder)  # removes the last answer's exports
+        return ([], sources_html(None, None), reading_html(None), None, gr.Column(visible=False),
+                gr.DownloadButton(value=None, interactive=False), copy_all_html(None), ([], None))  # fmt: skip
 
     def upload(files: list[str] | None, replace: bool):
         if not files:
@@ -221,7 +190,7 @@ def build_app(index_path: str | Path, seeds: str | Path | None = None) -> gr.Blo
         job = service.uploads.submit(list(files), replace=bool(replace))
         while not job.done.wait(0.5):  # progress while it waits and runs; the queue goes on if the page closes
             yield (progress_html(job, service.uploads), *(gr.skip(),) * 5)
-        yield (upload_html(job), None, status_html(), report_rows(service.index), *filter_updates())
+        yield (upload_html(job), None, status_html(service), reports_html(service.index), *filter_updates())
 
     def api_ask(
         question: str,
@@ -238,17 +207,21 @@ def build_app(index_path: str | Path, seeds: str | Path | None = None) -> gr.Blo
             question, regions, years = api_arguments(question, regions, years)
             history = api_history(history)
         except ArgumentError as err:
-            raise gr.Error(str(err)) from None
-        return ask(_usable(service), question, regions=regions, years=years, history=history).to_json()
+            raise gr.Error(str(err), title="参数有误") from None
+        reason = not_ready(service)
+        if reason:
+            raise gr.Error(reason, title="暂时无法回答")
+        service.wait_warm()
+        return ask(service.index, question, regions=regions, years=years, history=history).to_json()
 
-    with gr.Blocks(title="报告问答", analytics_enabled=False) as app:
+    with gr.Blocks(title="报告问答", analytics_enabled=False, delete_cache=(3600, 86400)) as app:
         gr.Markdown(
             "# 报告问答\n对政府工作报告提问：答案逐字引用原文，并注明出处（报告、地区、年份、章节）。"
         )
-        status = gr.HTML(status_html(), elem_id="index-status")
-        timer = gr.Timer(2.0, active=service.building)
+        status = gr.HTML(status_html(service), elem_id="index-status")
+        timer = gr.Timer(2.0, active=service.building or service.warming)
         with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
+            with gr.Column(scale=3, min_width=300):
                 chatbot = gr.Chatbot(
                     label="对话",
                     show_label=False,  # the floating label would cover the first line of the answer
@@ -270,6 +243,7 @@ def build_app(index_path: str | Path, seeds: str | Path | None = None) -> gr.Blo
                         max_lines=4,
                     )
                     send = gr.Button("提问", variant="primary", elem_id="send", scale=1, min_width=80)
+                send_reason = gr.HTML(visible=False, elem_id="send-reason")
                 with gr.Row():
                     regions = gr.Dropdown(
                         label="只看这些地区", multiselect=True, elem_id="filter-regions", choices=[]
@@ -280,31 +254,26 @@ def build_app(index_path: str | Path, seeds: str | Path | None = None) -> gr.Blo
                 gr.Markdown("**示例问题**（点击即问）")
                 with gr.Row(elem_id="starters"):
                     starters = [gr.Button(q, size="sm", elem_classes="starter") for q in EXAMPLES]
-                clear = gr.Button("清空对话", size="sm", variant="secondary", elem_id="clear")
-            with gr.Column(scale=2):
+                with gr.Row(elem_id="export"):
+                    copy_all = gr.HTML(copy_all_html(None), elem_id="copy-all", js_on_load=COPY_JS)
+                    docx = gr.DownloadButton("导出 Word", size="sm", interactive=False, elem_id="export-docx")
+                    clear = gr.Button("清空对话", size="sm", variant="secondary", elem_id="clear")
+            with gr.Column(scale=2, min_width=300):
                 reading = gr.HTML(reading_html(None), elem_id="reading")
+                with gr.Column(visible=False, elem_id="numbers") as numbers:
+                    gr.Markdown("### 数字对比")
+                    chart = gr.Plot(show_label=False, elem_id="chart", visible=False)
+                    chart_note = gr.HTML(elem_id="chart-note", visible=False)
+                    compared = gr.HTML(elem_id="rows")
+                    with gr.Row():
+                        csv = gr.DownloadButton("下载表格 CSV", size="sm", interactive=False, elem_id="export-csv")
+                        xlsx = gr.DownloadButton("下载表格 Excel", size="sm", interactive=False, elem_id="export-xlsx")
                 gr.Markdown("### 引用来源")
                 sources = gr.HTML(sources_html(None, None), elem_id="sources", js_on_load=COPY_JS)
-                compared = gr.Dataframe(
-                    headers=ROW_HEADERS,
-                    label="对比表",
-                    visible=False,
-                    interactive=False,
-                    wrap=True,
-                    elem_id="rows",
-                )
         with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
-                reports = gr.Dataframe(
-                    value=report_rows(service.index),
-                    headers=REPORT_HEADERS,
-                    label="已索引的报告",
-                    interactive=False,
-                    wrap=True,
-                    elem_id="reports",
-                    column_widths=["24%", "50%", "14%", "12%"],
-                )
-            with gr.Column(scale=2):
+            with gr.Column(scale=3, min_width=300):
+                reports = gr.HTML(reports_html(service.index), elem_id="reports")
+            with gr.Column(scale=2, min_width=300):
                 files = gr.File(
                     label="上传报告（.txt .md .html .htm .docx .pdf，可多选），上传后自动加入索引",
                     file_count="multiple",
@@ -318,39 +287,44 @@ def build_app(index_path: str | Path, seeds: str | Path | None = None) -> gr.Blo
                 )
                 upload_status = gr.HTML(elem_id="upload-status")
 
-        last_query = gr.State(None)  # per browser session: the conversation so far, never shared
-        private = {"api_visibility": "private", "concurrency_id": "ask", "concurrency_limit": 2}
-        ask_io = {
-            "inputs": [question, chatbot, regions, years, last_query],
-            "outputs": [question, chatbot, sources, compared, reading, last_query],
+        # per browser session, never shared: the last Query (for follow-ups) and (answers so far, export folder)
+        last_query = gr.State(None)
+        session = gr.State(([], None))
+        pending = gr.State("")
+        private = {"api_visibility": "private"}
+        answer_io = {
+            "fn": lambda q, h, r, y, last, s: respond(q, h, r, y, last, *s),
+            "inputs": [pending, chatbot, regions, years, last_query, session],
+            "outputs": [chatbot, sources, reading, last_query, numbers, chart, chart_note, compared, csv, xlsx,
+                        docx, copy_all, session],
+            "show_progress": "hidden",  # the placeholder says it, in Chinese
+            "concurrency_id": "ask",
+            "concurrency_limit": 2,
+            **private,
         }
-        question.submit(respond, **ask_io, **private)
-        send.click(respond, **ask_io, **private)
+        after = {"fn": ask_updates, "outputs": [send, send_reason, *starters], **private}
+        for trigger in (question.submit, send.click):
+            trigger(start, [question, chatbot], [question, chatbot, pending, send], queue=False, **private).then(
+                **answer_io).then(**after)
         for button, text in zip(starters, EXAMPLES, strict=True):
-            button.click(
-                lambda h, r, y, last, text=text: respond(text, h, r, y, last),
-                inputs=[chatbot, regions, years, last_query],
-                outputs=ask_io["outputs"],
-                **private,
-            )
-        clear.click(
-            lambda: ([], sources_html(None, None), gr.Dataframe(value=[], visible=False), reading_html(None), None),
-            outputs=[chatbot, sources, compared, reading, last_query],
-            api_visibility="private",
-            queue=False,
-        )
+            button.click(lambda h, text=text: start(text, h), [chatbot], [question, chatbot, pending, send],
+                         queue=False, **private).then(**answer_io).then(**after)  # fmt: skip
+        clear.click(clear_all, [session], [chatbot, sources, reading, last_query, numbers, docx, copy_all, session],
+                    queue=False, **private)  # fmt: skip
         # the chat's own 清空 icon starts the conversation over too
-        chatbot.clear(lambda: (reading_html(None), None), outputs=[reading, last_query], api_visibility="private")
+        chatbot.clear(clear_all, [session], [chatbot, sources, reading, last_query, numbers, docx, copy_all, session],
+                      **private)  # fmt: skip
         files.upload(
             upload,
             inputs=[files, replace],
             outputs=[upload_status, files, status, reports, regions, years],
-            api_visibility="private",
             concurrency_id="upload",
             concurrency_limit=16,  # each handler only watches its upload; the queue decides what runs
+            **private,
         )
-        app.load(refresh, outputs=[status, reports, regions, years, timer], api_visibility="private")
-        timer.tick(refresh, outputs=[status, reports, regions, years, timer], api_visibility="private")
+        shown = [status, reports, regions, years, timer, send, send_reason, *starters]
+        app.load(refresh, outputs=shown, **private)
+        timer.tick(refresh, outputs=shown, show_progress="hidden", **private)
         gr.api(api_ask, api_name="ask", concurrency_id="ask", concurrency_limit=2)
     app.queue(default_concurrency_limit=2)
     app.rag_service = service  # for tests and embedding programs
@@ -409,7 +383,10 @@ def serve(
     allow_public: bool = False,
     seeds: str | Path | None = "seeds",
 ) -> int:
-    """Run the chat UI until interrupted; returns the exit code (2: refused to bind, 1: error)."""
+    """Run the chat UI until interrupted; returns the exit code (2: refused to bind, 1: error).
+
+    The model is warmed at start; RAG_WARMUP=0 skips that (bench/first_answer.py measures the difference).
+    """
     try:
         credentials = parse_auth(auth)
     except ValueError as err:
@@ -422,7 +399,7 @@ def serve(
     if public and credentials is None:
         print(WARN_PUBLIC.format(host=host, port=port), file=sys.stderr)
     try:
-        app = build_app(index_path, seeds=seeds)
+        app = build_app(index_path, seeds=seeds, warm=os.environ.get("RAG_WARMUP", "1") != "0")
         print(f"报告问答：{bound_address(host, port)}", file=sys.stderr)
         launch(app, host=host, port=port, auth=credentials)
     except RagError as err:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import IndexNotFoundError, IngestError, RagError
-from rag.ingest import read_report
+from rag.ingest import collect_report_files, read_report
 from rag.store import Index, IndexingResult, add_reports, load_index
 
 # A report of N characters gives about N / CHARS_PER_CHUNK chunks: 182 on the seeds, 267 on the 86 reports of
@@ -32,6 +32,7 @@ OVERHEAD_SECONDS = 3.0  # loading the index, writing and reloading it
 MAX_UPLOAD_SECONDS = 180  # what indexes "in a few minutes"; bigger reports go through `rag index`
 MAX_UPLOAD_CHARS = int(MAX_UPLOAD_SECONDS * CHUNKS_PER_SECOND * CHARS_PER_CHUNK)  # 765,000
 QUICK_SECONDS = 20  # uploads estimated under this take the quick lane
+WARM_QUESTION = "哪个区复议调解率最高？"  # asked once at start: loads the model and everything a question touches
 
 
 def estimate_seconds(chars: int, rate: float = CHUNKS_PER_SECOND) -> float:
@@ -179,7 +180,11 @@ class IndexService:
         self._index: Index | None = None
         self.problem = ""  # why the index cannot be used (damaged …), shown instead of crashing
         self.building = False
-        self.progress = ""
+        self.progress = ""  # the first build's latest word
+        self.to_read = 0  # reports the first build reads
+        self.embedded = (0, 0)  # (chunks embedded, chunks to embed) in the first build
+        self._warm = threading.Event()  # set once the model is loaded and one question answered
+        self._warm.set()
         try:
             self._index = load_index(self.path)
         except IndexNotFoundError:
@@ -213,32 +218,102 @@ class IndexService:
 
         return self.add(upload.files, replace=upload.replace, say=say, embedded=upload.on_embedded)
 
-    def build_in_background(self, seeds: str | Path) -> threading.Thread:
+    def build_in_background(self, seeds: str | Path, warm: bool = True) -> threading.Thread:
         """First run: index `seeds` while the app is already up; progress goes to the console and the UI."""
 
         def say(msg: str) -> None:
             self.progress = msg
             print(msg, file=sys.stderr, flush=True)
 
+        def on_embedded(done: int, total: int) -> None:
+            self.embedded = (done, total)
+
         def run() -> None:
             try:
-                add_reports(self.path, [seeds], progress=say, show_progress=True)
+                add_reports(self.path, [seeds], progress=say, show_progress=True, embedded=on_embedded)
                 self.reload()
                 say(f"索引已建立：{len(self.index.reports)} 份报告")
             except RagError as err:
                 say(f"建立索引失败：{err}")
+                with self._lock:
+                    self.problem = f"建立索引失败：{err}"
             finally:
                 self.building = False
+            if warm and self.index is not None:
+                self._warm_up()
 
         self.building = True
+        self.to_read = len(collect_report_files([seeds])[0])
         self.progress = f"正在从 {seeds} 建立索引…"
         print(self.progress, file=sys.stderr, flush=True)
+        self._warm.clear()
         thread = threading.Thread(target=run, name="rag-seed-index", daemon=True)
         thread.start()
         return thread
 
+    def warm_in_background(self) -> threading.Thread:
+        """Load the model and answer one question now, so the first user's answer is as fast as the rest
+        (cold, the first answer after a restart took 8–9 s against 0.2–0.4 s: bench/first_answer.py)."""
+        self._warm.clear()
+        thread = threading.Thread(target=self._warm_up, name="rag-warm-up", daemon=True)
+        thread.start()
+        return thread
+
+    @property
+    def warming(self) -> bool:
+        return not self._warm.is_set()
+
+    def wait_warm(self, timeout: float = 300) -> bool:
+        """Wait for the warm-up (two first loads of the model at once would each take the full time)."""
+        return self._warm.wait(timeout)
+
+    def _warm_up(self) -> None:
+        from rag.answer import ask  # the whole path: model, segmenter, gazetteer, metric vectors
+
+        started = time.monotonic()
+        try:
+            index = self.index
+            if index is not None and index.chunks:
+                ask(index, WARM_QUESTION)
+                print(f"模型已预热（{time.monotonic() - started:.1f} 秒）", file=sys.stderr, flush=True)
+        except Exception as err:  # a failed warm-up only means a slower first answer
+            print(f"预热失败（首次回答会慢一些）：{type(err).__name__}: {err}", file=sys.stderr, flush=True)
+        finally:
+            self._warm.set()
+
 
 # ---------------------------------------------------------------- what the user sees
+
+
+def not_ready(service: IndexService) -> str:
+    """Why a question cannot be asked now, in one line ("" when it can)."""
+    if service.building:
+        done, total = service.embedded
+        if total:
+            step = f"已读取 {service.to_read} 份报告，已向量化 {done}/{total} 个段落"
+        else:
+            step = f"正在载入模型并读取 {service.to_read} 份报告"
+        return f"首次运行，正在建立索引（{step}），完成后即可提问。"
+    if service.problem:
+        return service.problem
+    if service.index is None or not service.index.reports:
+        return "索引为空：请先在下方上传报告，完成后即可提问。"
+    return ""
+
+
+def status_html(service: IndexService) -> str:
+    """The status line above the chat: the first build's progress, a problem, or what is indexed."""
+    reason = not_ready(service)
+    if service.building:
+        return f'<div class="status building">【建立索引中】{html.escape(reason)}</div>'
+    if reason:
+        css = "failed" if service.problem else "empty"
+        return f'<div class="status {css}">{html.escape(reason)}</div>'
+    index = service.index
+    regions = "、".join(html.escape(r) for r in index.regions)
+    warming = "；正在预热模型，首个回答稍候" if service.warming else ""
+    return (f'<div class="status">已索引 {len(index.reports)} 份报告（{regions}），{len(index.chunks)} 个段落'
+            f"{warming}。</div>")
 
 
 def progress_html(upload: Upload, queue: UploadQueue) -> str:
