@@ -13,10 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from rag.asked import has_word
 from rag.compare import compare
 from rag.content import NO_CONTENT, has_content
-from rag.conversation import replay
+from rag.conversation import needs_rows, replay
 from rag.embed import Embedder, load_embedder
 from rag.facts import base_unit, extract_facts
 from rag.match import asked_vector, fact_score, narrower_than
@@ -52,8 +51,7 @@ def ask(
         return Answer(question, NO_CONTENT, "not_found")
     if previous is None and history:
         previous = replay(index, history)
-    points_back = has_word(question, "narrow") or re.search(r"它|该省|该区|这个省|这个区|\bit\b", question)
-    if previous is not None and points_back and previous.comparison and not previous.result_regions:
+    if previous is not None and needs_rows(question) and previous.comparison and not previous.result_regions:
         previous = answer_query(index, previous, embedder).query or previous  # 其中…: the rows it gave
     query = parse(question, index, previous)
     if regions:

@@ -8,7 +8,6 @@ that only gives a year-on-year change is listed apart; a region that gives no fi
 from __future__ import annotations
 
 import bisect
-import re
 
 from rag.embed import Embedder, load_embedder
 from rag.facts import normalized_value
@@ -155,7 +154,7 @@ def _headline(query: Query, ranked: list[Fact], shown: list[Fact]) -> str:
         return f"**{'、'.join(f.region for f in hit)}**的{label}{word}{shown_value}（共 {len(hit)} 个）。"
     if query.intent == "enumerate":
         return f"各地{label}：" + "；".join(f"{f.region}{figure(f)}" for f in ranked) + "。"
-    word = _superlative_word(query)
+    word = query.word or ("最高" if query.descending else "最低")
     if query.top and len(shown) > 1:
         return f"**{label}{word}的{len(shown)}个**：" + "；".join(
             f"{n}. {f.region} {figure(f)}（{f.about or f.year}年）" for n, f in enumerate(shown, start=1))
@@ -169,17 +168,6 @@ def _label(query: Query) -> str:
     name = query.metric_forms[0] if query.metric_forms else query.metric
     field = query.field if query.field and query.field not in name else ""
     return f"{field}{name}{'增速' if query.change and not name.endswith(('增速', '增长')) else ''}{'目标' if query.target else ''}"
-
-
-def _superlative_word(query: Query) -> str:
-    """最高 / 最低, or the question's own word (最多, 最快, 最少)."""
-    for word in ("最多", "最快", "最大", "最少", "最慢", "最小", "最高", "最低"):
-        if word in query.text and (word in ("最多", "最快", "最大", "最高")) == query.descending:
-            return word
-    asked = re.search(r"(多|少|快|慢|大|小)[？?。]?$", query.text)  # 哪个…案件多? → 最多
-    if asked and (asked.group(1) in "多快大") == query.descending:
-        return "最" + asked.group(1)
-    return "最高" if query.descending else "最低"
 
 
 def _threshold_text(value: float, unit: str, fmt) -> str:

@@ -34,7 +34,7 @@ def follow_up(query: Query, previous: Query | None, index=None) -> Query:
     if previous is None or not is_follow_up(query, previous):
         return query
     own_intent = query.intent not in ("lookup", "summary") or (query.intent == "summary" and query.topic)
-    intent, descending, top = query.intent, query.descending, query.top
+    intent, descending, top, word = query.intent, query.descending, query.top, query.word
     if not own_intent:
         if query.regions and previous.comparison and len(query.regions) == 1 and previous.intent != "series":
             intent = "lookup"  # 哪个区最高? → 那红谷滩区呢?: that region's figure
@@ -43,12 +43,13 @@ def follow_up(query: Query, previous: Query | None, index=None) -> Query:
         elif len(query.period.years) >= 2 or query.period.all_years:
             intent = "series"  # …2022年…多少? → 近三年呢?
         else:
-            intent, descending, top = previous.intent, previous.descending, previous.top
+            intent, descending, top, word = previous.intent, previous.descending, previous.top, previous.word
     merged = replace(
         query,
         intent=intent,
         descending=descending,
         top=top,
+        word=word,
         threshold=query.threshold or (previous.threshold if intent == "threshold" else None),
         followup=True,
     )
@@ -97,6 +98,11 @@ _POINTS_BACK = re.compile(r"它|该省|该区|该市|这个省|这个区|这个�
 def _reports_on(index, regions, period: Period) -> bool:
     """Whether a report on `regions` speaks of `period`'s years (rag/periods.py's reading of report years)."""
     return not period.years or bool(report_years(index, regions, period.years, target=False, plans=False))
+
+
+def needs_rows(question: str) -> bool:
+    """Whether a follow-up points at the previous answer's rows (其中, 这些, 它): that answer is then needed."""
+    return bool(has_word(question, "narrow") or _POINTS_BACK.search(question))
 
 
 def replay(index, history: list[str]) -> Query | None:

@@ -53,6 +53,7 @@ class Query:
     intent: str = "lookup"
     descending: bool = True
     top: int = 0  # 前三名 → 3
+    word: str = ""  # the superlative as asked (最多, 最快), for the answer to say it back
     threshold: Threshold | None = None
     metric: str = ""  # as asked, places, years and question words removed: GDP增速 → GDP
     metric_forms: tuple[str, ...] = ()  # the names reports use for it: 地区生产总值, 本地生产总值 …
@@ -196,6 +197,7 @@ def parse(question: str, index: Index, previous: Query | None = None, thesaurus:
         threshold = Threshold(threshold.op, threshold.value, unit)
     query = Query(
         text=question.strip(), language="en" if english else "zh", intent=intent, descending=descending, top=top,
+        word=_superlative_word(text, descending) if intent == "superlative" else "",
         threshold=threshold, metric=metric if keeps_metric else "", metric_forms=forms if keeps_metric else (),
         field=field_, change=change, target=target, unit=unit,
         regions=tuple(regions), unknown_places=tuple(unknown), scope=scope, period=period, topic=topic,
@@ -261,6 +263,17 @@ def _intent(text, english, threshold, regions, unknown, period, metric, within) 
     if summary and not numberish:
         return "summary", True, 0
     return "lookup", True, 0
+
+
+def _superlative_word(text: str, descending: bool) -> str:
+    """最多 / 最快 as the question says it (哪个…案件多? → 最多), else 最高 / 最低."""
+    for word in ("最多", "最快", "最大", "最少", "最慢", "最小", "最高", "最低"):
+        if word in text and (word in ("最多", "最快", "最大", "最高")) == descending:
+            return word
+    asked = re.search(r"(多|少|快|慢|大|小)[？?。]?$", text)
+    if asked and (asked.group(1) in "多快大") == descending:
+        return "最" + asked.group(1)
+    return "最高" if descending else "最低"
 
 
 def _numberish(text: str, english: bool) -> bool:
