@@ -14,7 +14,7 @@ import re
 import numpy as np
 
 from rag.crosslingual import has_cjk
-from rag.embed import Embedder, load_embedder
+from rag.embed import Embedder
 from rag.facts import (
     FIELDS,
     base_unit,
@@ -314,7 +314,7 @@ def _add_dense_evidence(index: Index, question: str, scored, embedder):
     """Break lexical near-ties by how close each fact's passage is to the question in meaning."""
     if not index.chunks:
         return scored
-    embedder = embedder or load_embedder(index.model)
+    embedder = embedder or index.embedder()
     q = embedder.encode_query([question])[0]
     starts = {}
     for i, c in enumerate(index.chunks):

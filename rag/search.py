@@ -9,7 +9,7 @@ import faiss
 import numpy as np
 
 from rag.crosslingual import chinese_terms, has_cjk, pinyin_spellings, spelled_in
-from rag.embed import Embedder, load_embedder
+from rag.embed import Embedder
 from rag.segment import is_word
 from rag.store import Index
 from rag.types import Hit
@@ -53,7 +53,7 @@ def search(
     if method in ("hybrid", "bm25"):
         ranked.append((_bm25_ranking(index, query, allowed), BM25_WEIGHT))
     if method in ("hybrid", "dense"):
-        embedder = embedder or load_embedder(index.model)
+        embedder = embedder or index.embedder()
         ranked.append((_dense_ranking(index, query, allowed, embedder), DENSE_WEIGHT))
     scores: dict[int, float] = {}
     for ids, weight in ranked:

@@ -26,7 +26,7 @@ import bm25s
 import faiss
 import numpy as np
 
-from rag.embed import Embedder, load_embedder
+from rag.embed import Embedder, load_embedder, model_name, vector_kind
 from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError, RagError, UnknownDocError
 from rag.facts import FACTS_VERSION, extract_facts
 from rag.ingest import find_report_files, read_report
@@ -60,6 +60,15 @@ class Index:
     @property
     def model(self) -> str:
         return self.manifest["model"]
+
+    @property
+    def backend(self) -> str:
+        """The embedding backend the vectors came from; indexes from before backends existed used torch."""
+        return self.manifest.get("backend", "torch")
+
+    def embedder(self) -> Embedder:
+        """The model and backend to embed queries with: the ones the index was built with."""
+        return load_embedder(self.model, self.backend)
 
     @property
     def regions(self) -> tuple[str, ...]:
@@ -145,12 +154,18 @@ def load_index(path: str | Path) -> Index:
     )
 
 
-def check_model(index: Index, model: str | None) -> None:
-    """Refuse to query an index with a model other than the one it was built with."""
-    if model and load_embedder(model).name != index.model:
+def check_model(index: Index, model: str | None, backend: str | None = None) -> None:
+    """Refuse to query an index with a model other than the one it was built with, or with a backend
+    whose vectors are of another kind (torch and onnx are interchangeable, onnx-int8 is not)."""
+    if model and model_name(model) != index.model:
         raise IndexMismatchError(
             f"索引 {index.path} 是用模型 {index.model} 建立的，不能用 {model} 查询；"
             f"去掉 --model，或运行 `rag index PATH… --index {index.path} --model {model} --rebuild`"
+        )
+    if backend and vector_kind(backend) != vector_kind(index.backend):
+        raise IndexMismatchError(
+            f"索引 {index.path} 的向量由后端 {index.backend} 生成，不能用 {backend} 查询；"
+            f"去掉 --backend，或运行 `rag index PATH… --index {index.path} --backend {backend} --rebuild`"
         )
 
 
@@ -161,20 +176,27 @@ def add_reports(
     rebuild: bool = False,
     progress: Callable[[str], None] | None = None,
     show_progress: bool = False,
+    backend: str | None = None,
 ) -> IndexingResult:
     """Index the reports under `paths` into `index_path`: new and changed ones, skipping unchanged ones.
 
+    `model` and `backend` default to the index's own (for a new index: rag.embed's defaults).
     A file that cannot be read is reported in the result and skipped; the rest are indexed.
     """
     root = Path(index_path)
     say = progress or (lambda msg: None)
     old = None if rebuild or _current_version(root) is None else load_index(root)
-    embedder = load_embedder(model or (old.model if old else None))
-    if old is not None and embedder.name != old.model:
+    if old is not None and model_name(model or old.model) != old.model:  # checked before loading anything
         raise IndexMismatchError(
-            f"索引 {root} 是用模型 {old.model} 建立的，不能加入 {embedder.name} 的向量；"
+            f"索引 {root} 是用模型 {old.model} 建立的，不能加入 {model_name(model)} 的向量；"
             f"去掉 --model，或加 --rebuild 用新模型重建全部报告"
         )
+    if old is not None and backend and vector_kind(backend) != vector_kind(old.backend):
+        raise IndexMismatchError(
+            f"索引 {root} 的向量由后端 {old.backend} 生成，不能加入 {backend} 的向量；"
+            f"去掉 --backend，或加 --rebuild 用 {backend} 重建全部报告"
+        )
+    embedder = load_embedder(model or (old.model if old else None), backend or (old.backend if old else None))
     result = IndexingResult()
     known = {r.sha256: r.doc for r in old.reports.values()} if old else {}
     new_reports: list[Report] = []
@@ -247,7 +269,7 @@ def remove_report(index_path: str | Path, doc: str) -> None:
     embedder_name, dim = index.manifest["model"], index.manifest["dim"]
     _write(
         Path(index_path),
-        _NameOnly(embedder_name, dim),
+        _NameOnly(embedder_name, dim, index.backend),
         reports,
         [index.chunks[i] for i in keep],
         index.vectors[keep],
@@ -261,6 +283,7 @@ class _NameOnly:
 
     name: str
     dim: int
+    backend: str
 
 
 def _write(
@@ -290,6 +313,7 @@ def _write(
         manifest = {
             "format": FORMAT,
             "model": embedder.name,
+            "backend": embedder.backend,
             "dim": embedder.dim,
             "chunker": CHUNKER_VERSION,
             "facts": FACTS_VERSION,
