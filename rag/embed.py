@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 DEFAULT_MODEL = "multilingual-e5-small"
-# Fastest first. On the 86 reports, one run (bench/results/bench.json): onnx-int8 indexes ~2.5x as fast
-# as torch with the same retrieval figures; onnx fp32 gives torch's vectors ~1.2x as fast.
+# Fastest first. Indexing the 86 reports, one run (bench/results/bench.md): onnx-int8 takes 2.8x less CPU
+# time than torch (4.5x less wall time), retrieval the same within one question; onnx gives torch's vectors.
 BACKENDS = ("onnx-int8", "onnx", "torch")
 DEFAULT_BACKEND = "onnx-int8"
 # Texts per batch, sorted by length: onnxruntime runs batches of 8 faster than of 32 (they pad less and

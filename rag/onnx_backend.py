@@ -6,9 +6,9 @@ checks the result against the torch model on a padded batch, and only then renam
 place: a half-written or wrong export is never loaded. The folder holds everything encoding needs
 (model.onnx, tokenizer.json, onnx_config.json), so encoding imports neither torch nor transformers.
 
-Measured on 160 seed chunks (bench/bench.py, one run, two cores): onnx fp32 gives the torch vectors
-(cosine 1.0000) at ~1.1-1.3x the speed; int8 per channel 2.6-2.9x, cosine to fp32 mean 0.997, min 0.994
-(per-tensor int8: mean 0.986), and one short query in ~3 ms instead of ~18 ms on one thread.
+Measured on 160 chunks of the 86 reports (bench/results/bench.md, one run, two shared cores): onnx fp32
+gives the torch vectors (cosine 1.0000) 1.3x as fast; int8 per channel 2.5x (2.8x in CPU time), cosine to
+torch mean 0.997, min 0.994 (per-tensor int8: mean 0.986); one short query takes 4 ms instead of 34 ms.
 """
 
 from __future__ import annotations
@@ -32,8 +32,10 @@ log = logging.getLogger(__name__)
 # Bump when the export recipe changes, so stale cached exports are not reused.
 EXPORT_REVISION = 1
 OPSET = 17
-# The checks an export must pass before it is used: cosine to the torch model's vectors.
-MIN_COSINE = {"fp32": 0.9999, "int8": 0.98}
+# The checks an export must pass before it is used: cosine to the torch model's vectors on the probes.
+# A broken graph lands far below these; int8 noise does not: e5 0.995, the 6-layer all-MiniLM-L6-v2 0.971
+# (on the one-character Chinese probe, a language it does not know).
+MIN_COSINE = {"fp32": 0.9999, "int8": 0.95}
 _PROBES = [
     "passage: 全年受理法律援助案件321件，人民调解化解率达97.5%。",
     "passage: （一）健全矛盾纠纷多元化解机制",
