@@ -16,7 +16,7 @@ from dataclasses import replace
 from rag.compare import compare
 from rag.content import NO_CONTENT, has_content
 from rag.conversation import needs_rows, replay
-from rag.embed import Embedder, load_embedder
+from rag.embed import Embedder
 from rag.facts import base_unit, extract_facts
 from rag.match import asked_vector, fact_score, narrower_than
 from rag.metric_vectors import phrase
@@ -73,7 +73,7 @@ def answer_query(index: Index, query: Query, embedder: Embedder | None = None, f
     if query.period.report_years == () and query.regions:
         asked = "、".join(map(str, query.period.years))
         return not_found(query, f"索引中没有{'、'.join(query.regions)}{asked}年的报告", [])
-    embedder = embedder or (load_embedder(index.model) if index.chunks else None)
+    embedder = embedder or (index.embedder() if index.chunks else None)
     if query.comparison:
         answer = compare(index, query, embedder)
         if answer is not None:

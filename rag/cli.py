@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     c = command("index", _cmd_index, "index reports (files or folders): adds new and changed, skips unchanged")
     c.add_argument("paths", nargs="+")
     c.add_argument("--model", default=None, help="sentence-transformers model name or path (default: multilingual-e5-small)")
+    c.add_argument(
+        "--backend",
+        default=None,
+        help="onnx-int8, onnx or torch: how vectors are computed (default: the index's own; for a new index onnx-int8)",
+    )
     c.add_argument("--rebuild", action="store_true", help="re-embed every report (e.g. with another --model)")
     c.add_argument(
         "--replace", action="store_true", help="a file named like an indexed report is its new version, wherever it is"
@@ -110,6 +115,7 @@ def _cmd_index(args) -> int:
         args.index,
         args.paths,
         model=args.model,
+        backend=args.backend,
         rebuild=args.rebuild,
         replace=args.replace,
         progress=None if args.json else lambda msg: print(msg, file=sys.stderr),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import bisect
 
-from rag.embed import Embedder, load_embedder
+from rag.embed import Embedder
 from rag.facts import normalized_value
 from rag.match import MIN_METRIC_SCORE, RELATIVE_METRIC_SCORE, asked_vector, fact_score, narrower_than
 from rag.metric_vectors import phrase
@@ -28,7 +28,7 @@ def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Ans
         return None
     members = set(scope_members(query, index))
     candidates = [f for f in index.facts if f.region in members and f.target == query.target]
-    embedder = embedder or (load_embedder(index.model) if index.chunks else None)
+    embedder = embedder or (index.embedder() if index.chunks else None)
     asked = asked_vector(query, embedder)
     meaning = index.metric_vectors.similarity(asked, candidates) if asked is not None and index.metric_vectors else {}
     by_name = [fact_score(query, f) for f in candidates]
@@ -181,7 +181,7 @@ def _add_dense_evidence(index: Index, query: Query, scored, embedder):
     """Break lexical near-ties by how close each fact's passage is to the question in meaning."""
     if not index.chunks:
         return scored
-    embedder = embedder or load_embedder(index.model)
+    embedder = embedder or index.embedder()
     q = embedder.encode_query([query.text])[0]
     starts: dict[str, list[tuple[int, int]]] = {}
     for i, c in enumerate(index.chunks):

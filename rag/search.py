@@ -13,7 +13,7 @@ import faiss
 import numpy as np
 
 from rag.crosslingual import chinese_terms, has_cjk
-from rag.embed import Embedder, load_embedder
+from rag.embed import Embedder
 from rag.query import Query
 from rag.store import Index
 from rag.types import Hit
@@ -81,7 +81,7 @@ def _ranked(index, lexical: str, dense: str, k, regions: set[str], years: set[in
     if method in ("hybrid", "bm25"):
         ranked.append((_bm25_ranking(index, lexical, allowed), BM25_WEIGHT))
     if method in ("hybrid", "dense"):
-        embedder = embedder or load_embedder(index.model)
+        embedder = embedder or index.embedder()
         ranked.append((_dense_ranking(index, dense, allowed, embedder), DENSE_WEIGHT))
     scores: dict[int, float] = {}
     for ids, weight in ranked:

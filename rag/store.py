@@ -27,7 +27,7 @@ import faiss
 import numpy as np
 from tqdm import tqdm
 
-from rag.embed import Embedder, load_embedder
+from rag.embed import Embedder, load_embedder, model_name, vector_kind
 from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError, UnknownDocError
 from rag.facts import FACTS_VERSION, extract_facts
 from rag.identity import plan_reports
@@ -70,6 +70,15 @@ class Index:
     @property
     def model(self) -> str:
         return self.manifest["model"]
+
+    @property
+    def backend(self) -> str:
+        """The embedding backend the vectors came from; indexes from before backends existed used torch."""
+        return self.manifest.get("backend", "torch")
+
+    def embedder(self) -> Embedder:
+        """The model and backend to embed queries with: the ones the index was built with."""
+        return load_embedder(self.model, self.backend)
 
     @property
     def regions(self) -> tuple[str, ...]:
@@ -173,12 +182,18 @@ def load_index(path: str | Path) -> Index:
     return Index(root, manifest, reports, chunks, vectors, tokens, facts, faiss_index, bm25, version.name, meanings)
 
 
-def check_model(index: Index, model: str | None) -> None:
-    """Refuse to query an index with a model other than the one it was built with."""
-    if model and load_embedder(model).name != index.model:
+def check_model(index: Index, model: str | None, backend: str | None = None) -> None:
+    """Refuse to query an index with a model other than the one it was built with, or with a backend
+    whose vectors are of another kind (torch and onnx are interchangeable, onnx-int8 is not)."""
+    if model and model_name(model) != index.model:
         raise IndexMismatchError(
             f"索引 {index.path} 是用模型 {index.model} 建立的，不能用 {model} 查询；"
             f"去掉 --model，或运行 `rag index PATH… --index {index.path} --model {model} --rebuild`"
+        )
+    if backend and vector_kind(backend) != vector_kind(index.backend):
+        raise IndexMismatchError(
+            f"索引 {index.path} 的向量由后端 {index.backend} 生成，不能用 {backend} 查询；"
+            f"去掉 --backend，或运行 `rag index PATH… --index {index.path} --backend {backend} --rebuild`"
         )
 
 
@@ -192,11 +207,13 @@ def add_reports(
     show_progress: bool = False,
     embedded: Callable[[int, int], None] | None = None,
     lock_wait: float = WAIT_SECONDS,
+    backend: str | None = None,
 ) -> IndexingResult:
     """Index the reports under `paths` into `index_path`: new and changed ones, skipping unchanged ones.
 
     A path or file that cannot be used is reported in the result and skipped; the rest are indexed.
     `replace`: a file named like an indexed report is its new version (see rag/identity.py).
+    `model` and `backend` default to the index's own (for a new index: rag.embed's defaults).
     `embedded(done, total)` hears the embedding's progress, from (0, total) on. Reading and embedding run outside the index
     lock; under it the batch is decided again against whatever another writer added meanwhile, so no
     writer's reports are ever lost, and a second writer waits only for the other's write (seconds).
@@ -205,8 +222,8 @@ def add_reports(
     say = progress or (lambda msg: None)
     old = None if rebuild else _existing(root)
     root.mkdir(parents=True, exist_ok=True)
-    embedder = load_embedder(model or (old.model if old else None))
-    _check_same_model(root, old, embedder)
+    _check_same_model(root, old, model, backend)  # before loading anything
+    embedder = load_embedder(model or (old.model if old else None), backend or (old.backend if old else None))
     reports, failed = _read_reports(paths, say)
     plan = plan_reports(old.reports if old else {}, reports, replace)
     vectors: dict[str, np.ndarray] = {}
@@ -214,7 +231,7 @@ def add_reports(
     with index_lock(root, wait=lock_wait, say=say):
         current = None if rebuild else _existing(root)
         if (current and current.version) != (old and old.version):
-            _check_same_model(root, current, embedder)
+            _check_same_model(root, current, embedder.name, embedder.backend)
             plan = plan_reports(current.reports if current else {}, reports, replace)
             _embed(embedder, plan.index, vectors, say, show_progress, embedded)  # only what is new to it
         warnings = list(plan.warnings)
@@ -239,7 +256,7 @@ def remove_report(index_path: str | Path, doc: str, progress: Callable[[str], No
         index.report(doc)  # raises UnknownDocError with the fix
         keep = [i for i, c in enumerate(index.chunks) if c.doc != doc]
         facts = [f for f in index.facts if f.doc != doc]
-        name_only = _NameOnly(index.manifest["model"], index.manifest["dim"])
+        name_only = _NameOnly(index.manifest["model"], index.manifest["dim"], index.backend)
         meanings = build_metric_vectors(facts, name_only, index.metric_vectors)
         reports = {d: r for d, r in index.reports.items() if d != doc}
         _write(root, name_only, reports, [index.chunks[i] for i in keep], index.vectors[keep], facts, meanings)
@@ -251,6 +268,7 @@ class _NameOnly:
 
     name: str
     dim: int
+    backend: str
 
     def encode_query(self, texts):  # a write that removes needs no new meaning vectors
         raise AssertionError("removing a report embeds nothing")
@@ -264,11 +282,19 @@ def _existing(root: Path) -> Index | None:
     return load_index(root) if current_version(root) is not None else None
 
 
-def _check_same_model(root: Path, index: Index | None, embedder: Embedder) -> None:
-    if index is not None and embedder.name != index.model:
+def _check_same_model(root: Path, index: Index | None, model: str | None, backend: str | None) -> None:
+    """Refuse to add vectors of another model, or of another kind of backend, to an index."""
+    if index is None:
+        return
+    if model and model_name(model) != index.model:
         raise IndexMismatchError(
-            f"索引 {root} 是用模型 {index.model} 建立的，不能加入 {embedder.name} 的向量；"
+            f"索引 {root} 是用模型 {index.model} 建立的，不能加入 {model_name(model)} 的向量；"
             f"去掉 --model，或加 --rebuild 用新模型重建全部报告"
+        )
+    if backend and vector_kind(backend) != vector_kind(index.backend):
+        raise IndexMismatchError(
+            f"索引 {root} 的向量由后端 {index.backend} 生成，不能加入 {backend} 的向量；"
+            f"去掉 --backend，或加 --rebuild 用 {backend} 重建全部报告"
         )
 
 
@@ -376,6 +402,7 @@ def _write(
         manifest = {
             "format": FORMAT,
             "model": embedder.name,
+            "backend": embedder.backend,
             "dim": embedder.dim,
             "chunker": CHUNKER_VERSION,
             "facts": FACTS_VERSION,

