@@ -78,6 +78,7 @@ def _parser() -> argparse.ArgumentParser:
     c = command("parse", _cmd_parse, "show how a question is read (the Query every stage works from)")
     c.add_argument("question")
     c.add_argument("--history", action="append", default=[], help="an earlier question of the conversation (repeatable)")
+    c.add_argument("--thesaurus", action="append", default=[], help="your own synonyms file (repeatable; also $RAG_THESAURUS)")
     c.add_argument("--json", action="store_true")
 
     c = command("chat", _cmd_chat, "a terminal chat: follow-up questions are read against the previous ones")
@@ -98,10 +99,12 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--auth", default=os.environ.get("RAG_AUTH"), help="user:pass (or $RAG_AUTH)")
     c.add_argument("--allow-public", action="store_true", help="allow a non-loopback host without --auth")
     c.add_argument("--seeds", default="seeds", help="reports to index on first run when the index is empty")
+    c.add_argument("--thesaurus", action="append", default=[], help="your own synonyms file (repeatable; also $RAG_THESAURUS)")
     return p
 
 
 def _add_search_options(c: argparse.ArgumentParser) -> None:
+    c.add_argument("--thesaurus", action="append", default=[], help="your own synonyms file (repeatable; also $RAG_THESAURUS)")
     c.add_argument("--region", action="append", help="only this region (repeatable)")
     c.add_argument("--year", type=int, action="append", help="only this year (repeatable)")
     c.add_argument("--json", action="store_true")
@@ -290,12 +293,26 @@ def _cmd_eval(args) -> int:
 
 
 def _cmd_serve(args) -> int:
+    _use_thesaurus(args)
     from rag.ui import serve
 
     return serve(args.index, host=args.host, port=args.port, auth=args.auth, allow_public=args.allow_public, seeds=args.seeds)
 
 
+def _use_thesaurus(args) -> None:
+    """--thesaurus FILE: the user's synonym files are read beside $RAG_THESAURUS (rag/thesaurus.py)."""
+    files = [f for f in getattr(args, "thesaurus", []) or [] if f]
+    if files:
+        from rag.thesaurus import load_thesaurus
+
+        current = os.environ.get("RAG_THESAURUS", "")
+        os.environ["RAG_THESAURUS"] = os.pathsep.join([*files, *([current] if current else [])])
+        load_thesaurus.cache_clear()
+        load_thesaurus()  # a bad file is one clear error now, not at the first question
+
+
 def _load(args):
+    _use_thesaurus(args)
     from rag.store import check_model, load_index
 
     index = load_index(args.index)
