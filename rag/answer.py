@@ -219,6 +219,7 @@ def _summary(index: Index, query: Query, hits: list[Hit], embedder: Embedder | N
                   related=tuple(hits[:3]), query=query)
 
 
+_INNER_POINT = re.compile(r"[，,：:]\s*一是")
 _PROBLEM_HEADING = re.compile(r"存在|问题|不足|短板|薄弱")
 _ADMISSION = re.compile(r"清醒(?:地)?(?:看到|认识到)|也要看到|也必须看到|存在(?:的)?(?:一些)?(?:问题|不足|困难)")
 
@@ -271,6 +272,8 @@ def _section_points(index: Index, doc: str, parent: tuple[str, ...], prose: bool
             if heading and heading[1] not in parent:
                 found.setdefault(s, (heading[0], s, e, parent + (heading[1],)))
             elif text[s:s + 1] == "是" and text[s - 1 : s] == "\n":
+                lost.append((s, e))
+            elif _INNER_POINT.search(text[s:e]):  # …但也存在一些薄弱环节，一是…: a point begun inside a sentence
                 lost.append((s, e))
     top_rank = min((rank for rank, *_ in found.values()), default=0)
     points = {s: (e, sec) for s, (rank, _, e, sec) in found.items() if rank == top_rank}
