@@ -255,7 +255,7 @@ def test_a_users_thesaurus_file_adds_their_words(seeds_index, capsys, tmp_path, 
 
     mine = tmp_path / "我的词表.tsv"
     mine.write_text("metric\t法律援助案件\t援助官司\t件\n", encoding="utf-8")
-    monkeypatch.delenv("RAG_THESAURUS", raising=False)
+    monkeypatch.setenv("RAG_THESAURUS", "")  # recorded, so the files `--thesaurus` adds are undone after the test
     try:
         code, out, _ = rag(capsys, "ask", "镜湖区2024年援助官司多少件?", "--thesaurus", mine, "--index", seeds_index)
         assert code == 0 and "644件" in out
@@ -264,5 +264,5 @@ def test_a_users_thesaurus_file_adds_their_words(seeds_index, capsys, tmp_path, 
         code, _, err = rag(capsys, "parse", "援助官司多少件", "--thesaurus", bad, "--index", seeds_index)
         assert code == 1 and "bad.tsv:1" in err and "类别" in err
     finally:
-        monkeypatch.delenv("RAG_THESAURUS", raising=False)
+        monkeypatch.setenv("RAG_THESAURUS", "")
         load_thesaurus.cache_clear()
