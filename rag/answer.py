@@ -63,7 +63,7 @@ def ask(
 
 def answer_query(index: Index, query: Query, embedder: Embedder | None = None, filter_years=None) -> Answer:
     """Answer a parsed question."""
-    query = _with_report_years(index, query, filter_years)
+    query = with_report_years(index, query, filter_years)
     if not _has_content(query):
         return Answer(query.text, NO_CONTENT, "not_found", query=query)
     if query.intent == "index":
@@ -89,7 +89,7 @@ def answer_query(index: Index, query: Query, embedder: Embedder | None = None, f
     return _lookup(index, query, hits, embedder)
 
 
-def _with_report_years(index: Index, query: Query, filter_years) -> Query:
+def with_report_years(index: Index, query: Query, filter_years) -> Query:
     if filter_years:  # the UI's year filter names report years
         return replace(query, period=replace(query.period, report_years=tuple(filter_years)))
     if query.period.named_report or query.intent == "series" or query.period.report_years is not None:

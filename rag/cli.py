@@ -261,8 +261,7 @@ def _cmd_chat(args) -> int:
 
 
 def _cmd_eval(args) -> int:
-    from rag.evaluate import evaluate, format_report, load_questions
-    from rag.search import search
+    from rag.evaluate import evaluate, format_report, load_questions, retrieve_for
 
     index = _load(args)
     ask_fn = None
@@ -272,13 +271,7 @@ def _cmd_eval(args) -> int:
         def ask_fn(question):
             return ask(index, question)
 
-    result = evaluate(
-        index,
-        load_questions(args.questions),
-        lambda q, k: search(index, q, k=k, method=args.method),
-        ask_fn=ask_fn,
-        k=args.k,
-    )
+    result = evaluate(index, load_questions(args.questions), lambda q, k: retrieve_for(index, q, k, args.method), ask_fn=ask_fn, k=args.k)
     if args.parse:
         from rag.evaluate import format_parse_report, parse_accuracy
 
