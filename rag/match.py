@@ -42,9 +42,14 @@ def fact_score(query: Query, fact: Fact, meaning: float | None = None) -> float:
 
 
 def _two_named_figures(asked: str, fact: Fact) -> bool:
+    """Whether the asked metric and the fact's are figures the thesaurus names apart (人均地区生产总值 names
+    地区生产总值; 一般公共预算收入 is another)."""
     thesaurus = load_thesaurus()
-    a, b = thesaurus.group(_named(asked)), thesaurus.group(_named(fact.metric))
-    return a is not None and b is not None and a.canonical != b.canonical
+    b = thesaurus.group(_named(fact.metric))
+    if b is None:
+        return False
+    named = {g.canonical for _, _, g in thesaurus.find(_named(asked))}
+    return bool(named) and b.canonical not in named
 
 
 def _agreement(query_metric: str, query_context: str, fact: Fact) -> float:
