@@ -144,7 +144,7 @@ def _cmd_docs(args) -> int:
             "year": r.year,
             "issuer": r.issuer,
             "date": r.date,
-            "chunks": sum(1 for c in index.chunks if c.doc == r.doc),
+            "chunks": index.chunks.count(r.doc),
             "chars": len(r.text),
         }
         for r in sorted(index.reports.values(), key=lambda r: r.doc)

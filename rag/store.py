@@ -1,12 +1,14 @@
-"""The index on disk: chunks, FAISS vectors, BM25 state, facts and a manifest, written atomically.
+"""The index: load it (checked against its manifest), add reports to it, remove them, atomically.
 
-A version folder (rag/versions.py: how it is written and switched to) holds manifest.json, reports.jsonl,
-chunks.jsonl, vectors.npy, faiss.index, bm25/ (bm25s), tokens.jsonl and facts.jsonl. The manifest records
-each file's size and sha256 and each file's row count; `load_index` checks them all (rag/integrity.py).
-metrics.jsonl + metric_vectors.npy hold what each distinct fact metric means (rag/metric_vectors.py).
+What is on disk is rag/layout.py's (version folders of segments, FORMAT 2; an index of FORMAT 1, from
+before segments, still loads, and its next write stores it anew without re-embedding); how segments are
+made and merged is rag/segments.py's; a version goes live atomically (rag/versions.py) and is checked
+at load (rag/integrity.py). In memory, chunks and facts are columns (rag/tables.py), BM25 is scored from
+postings (rag/lexical.py), vectors are memory-mapped and searched per segment (rag/dense.py).
 
-Adding reports re-embeds only new or changed reports (which file is which report: rag/identity.py). Writers
-take the index lock (rag/lock.py) only to merge and write, so two writers never lose each other's reports.
+Adding reports re-embeds only new or changed reports (which file is which report: rag/identity.py), and
+segments them with jieba; the reports already indexed keep their files. Writers take the index lock
+(rag/lock.py) only to merge and write, so two writers never lose each other's reports.
 """
 
 from __future__ import annotations
@@ -15,57 +17,83 @@ import dataclasses
 import functools
 import json
 import os
+import secrets
 import shlex
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import bm25s
-import faiss
 import numpy as np
 from tqdm import tqdm
 
+from rag.dense import Dense
 from rag.embed import Embedder, load_embedder, model_name, vector_kind
 from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError, UnknownDocError
-from rag.facts import FACTS_VERSION, extract_facts
 from rag.identity import plan_reports
 from rag.ingest import collect_report_files, read_report
-from rag.integrity import Location, file_records, reading, verify_counts, verify_files
+from rag.integrity import Location, reading, record_of, verify_files
+from rag.layout import FORMAT, Segment, read_format1, read_segment, read_vocab, write_segment, write_vocab
+from rag.lexical import Lexical
 from rag.lock import WAIT_SECONDS, index_lock
 from rag.metric_vectors import MetricVectors, build_metric_vectors, load_metric_vectors, save_metric_vectors
 from rag.places import Gazetteer, gazetteer_for
 from rag.sections import CHUNKER_VERSION, chunk_report
 from rag.segment import Segmenter, segmenter_for
+from rag.segments import (
+    Vocab,
+    arrange,
+    fact_samples,
+    new_segment,
+    read_reports,
+    searchable_text,
+    with_current_facts,
+    with_regions,
+)
+from rag.tables import FACT_STRINGS, ChunkTable, Docs, FactTable, Strings, TokenTable, VectorTable
 from rag.types import Chunk, Fact, Report
-from rag.versions import current_version, new_version, read_lines, write_lines
+from rag.versions import current_version, new_version
 
-FORMAT = 1
-# An exact scan costs ~6 ms per query at 100k chunks here (bench/bench.py), well under the ~17 ms of
-# embedding the query, and it is exact; the approximate HNSW graph only pays off far beyond that.
-HNSW_ABOVE = 500_000
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128  # FAISS's default of 16 loses recall
+__all__ = ["FORMAT", "Index", "IndexingResult", "add_reports", "check_index", "check_model", "load_index",
+           "remove_report", "searchable_text", "segmenter_for"]
+
 MAX_REPORT_BYTES = 8 * 1024 * 1024  # real reports are < 1 MB; a bigger file is almost surely not one
 EMBED_SLICE = 128  # chunks embedded per call, so a caller hears progress on a long report
 
 
 @dataclass
 class Index:
-    """A loaded index: everything search and answer need, in memory."""
+    """A loaded index: everything search and answer need.
+
+    `chunks` and `facts` read as sequences of Chunk and Fact (rag/tables.py: columns underneath, with
+    `rows_of`, `allowed`, `rows` for hot paths); `vectors` as a float32 matrix (memory-mapped); `bm25`
+    answers `get_scores(tokens)`, `faiss_index` `search(q, k, allowed)`, both in row order. Given plain
+    lists (a test's index), the constructor turns them into these.
+    """
 
     path: Path
     manifest: dict
     reports: dict[str, Report]
-    chunks: list[Chunk]
+    chunks: Sequence[Chunk]
     vectors: np.ndarray
-    tokens: list[list[str]]
-    facts: list[Fact]
-    faiss_index: faiss.Index
-    bm25: bm25s.BM25
+    tokens: Sequence[list[str]]
+    facts: Sequence[Fact]
+    faiss_index: Dense | None
+    bm25: Lexical | bm25s.BM25 | None
     version: str = ""  # the version folder's name: another writer's write changes it
     metric_vectors: MetricVectors | None = None
+    segments: list[Segment] = field(default_factory=list, repr=False)  # what a write keeps
+    terms: list[str] = field(default_factory=list, repr=False)  # term ids of the segments' tokens
+
+    def __post_init__(self):
+        if not isinstance(self.chunks, ChunkTable):
+            self.chunks = ChunkTable.from_chunks(self.chunks, self.reports)
+        if not isinstance(self.facts, FactTable):
+            self.facts = FactTable.from_facts(self.facts, self.chunks.docs)
+        if self.faiss_index is not None and not isinstance(self.faiss_index, Dense):
+            self.faiss_index = Dense([(self.faiss_index, self.vectors, 0)], self.faiss_index.ntotal)
 
     @property
     def model(self) -> str:
@@ -80,7 +108,7 @@ class Index:
         """The model and backend to embed queries with: the ones the index was built with."""
         return load_embedder(self.model, self.backend)
 
-    @property
+    @functools.cached_property
     def regions(self) -> tuple[str, ...]:
         return tuple(sorted({r.region for r in self.reports.values() if r.region}))
 
@@ -101,6 +129,8 @@ class Index:
     @functools.cached_property
     def word_counts(self) -> dict[str, int]:
         """In how many chunks each word occurs: the reports' own words for an English question's terms."""
+        if isinstance(self.bm25, Lexical):
+            return {t: int(n) for t, n in zip(self.terms, self.bm25.df.tolist(), strict=False) if n}
         return dict(Counter(w for tokens in self.tokens for w in set(tokens)))
 
     def report(self, doc: str) -> Report:
@@ -120,22 +150,15 @@ class IndexingResult:
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (doc, what is odd): indexed all the same
 
 
-def searchable_text(chunk: Chunk) -> str:
-    """What is embedded and BM25-indexed for a chunk: its text under the report title and section path.
-
-    Many passages never name their region or year; the title and headings carry them.
-    """
-    head = " ".join(x for x in (chunk.title, chunk.region, f"{chunk.year}年" if chunk.year else "") if x)
-    path = " ".join(chunk.section)
-    return f"{head}\n{path}\n{chunk.text}" if path else f"{head}\n{chunk.text}"
+# ---------------------------------------------------------------------------------------------- load
 
 
 def load_index(path: str | Path) -> Index:
-    """Load the live version of the index at `path`, checking every file against the manifest.
+    """Load the live version of the index at `path`, checking its files against the manifest.
 
-    Raises `IndexNotFoundError` when there is none, `IndexMismatchError` when it is of an older format, and
-    `IndexDamagedError` (one line: the file, what is wrong, the command that rebuilds it) when a file is
-    missing, cut short or changed.
+    Raises `IndexNotFoundError` when there is none, `IndexMismatchError` when it is of a format or chunker
+    this code does not read, and `IndexDamagedError` (one line: the file, what is wrong, the command that
+    rebuilds it) when a file is missing, cut short or changed (rag/integrity.py: which checks run when).
     """
     root = Path(path)
     version = current_version(root)
@@ -147,39 +170,110 @@ def load_index(path: str | Path) -> Index:
         if not isinstance(manifest, dict) or not {"model", "dim", "reports"} <= set(manifest):
             raise ValueError("incomplete")  # a cut manifest may still be JSON
     at = Location(root, version, tuple(shlex.quote(s) for s in manifest.get("sources", []) if Path(s).exists()))
-    if manifest.get("format") != FORMAT or manifest.get("chunker") != CHUNKER_VERSION:
+    if manifest.get("format") not in (1, FORMAT) or manifest.get("chunker") != CHUNKER_VERSION:
         raise IndexMismatchError(
-            f"{root} 的索引格式或分块版本已过期（{manifest.get('chunker')}，当前 {CHUNKER_VERSION}）；"
-            f"请重新运行 `rag index PATH… --index {root} --rebuild`"
+            f"{root} 的索引格式或分块版本已过期（格式 {manifest.get('format')}，{manifest.get('chunker')}；"
+            f"当前格式 {FORMAT}，{CHUNKER_VERSION}）；请重新运行 `rag index PATH… --index {root} --rebuild`"
         )
     verify_files(at, manifest)
-    with reading(at, "reports.jsonl"):
-        reports = {r.doc: r for r in map(_report_from, read_lines(version / "reports.jsonl"))}
-    with reading(at, "chunks.jsonl"):
-        chunks = [_with_section(Chunk, line) for line in read_lines(version / "chunks.jsonl")]
-    with reading(at, "facts.jsonl"):
-        facts = [_with_section(Fact, line) for line in read_lines(version / "facts.jsonl")]
-    with reading(at, "tokens.jsonl"):
-        tokens = [json.loads(line) for line in read_lines(version / "tokens.jsonl")]
-    with reading(at, "vectors.npy"):
-        vectors = np.load(version / "vectors.npy")
-        if vectors.ndim != 2 or vectors.shape[1] != manifest["dim"]:
-            raise ValueError(f"shape {vectors.shape}")
-    with reading(at, "faiss.index"):
-        faiss_index = faiss.read_index(str(version / "faiss.index"))
-    with reading(at, "bm25"):
-        bm25 = bm25s.BM25.load(str(version / "bm25"), show_progress=False) if chunks else _build_bm25(tokens)
-    rows = manifest.get("rows") or {"chunks.jsonl": manifest.get("chunks"), "reports.jsonl": len(manifest["reports"])}
-    n = rows["chunks.jsonl"]
-    found = {"reports.jsonl": len(reports), "chunks.jsonl": len(chunks), "facts.jsonl": len(facts)}
-    found |= {"tokens.jsonl": len(tokens), "vectors.npy": len(vectors), "faiss.index": faiss_index.ntotal}
-    found |= {"bm25": int(bm25.scores["num_docs"]) if chunks else 0}
-    verify_counts(at, rows | {name: n for name in ("tokens.jsonl", "vectors.npy", "faiss.index", "bm25")}, found)
-    if manifest.get("facts") != FACTS_VERSION:  # facts come from the chunks alone: re-read them, no re-embedding
-        facts = [f for chunk in chunks for f in extract_facts(chunk)]
+    if manifest.get("format") == 1:
+        segment, terms = read_format1(at, manifest)
+        segments = [segment]
+    else:
+        terms = read_vocab(at)
+        if len(terms) != manifest["vocab"]:
+            raise at.damaged("vocab.jsonl", f"有 {len(terms)} 条，清单记录为 {manifest['vocab']} 条")
+        segments = [read_segment(at, meta, manifest.get("files", {}), manifest["dim"]) for meta in manifest["segments"]]
+    segments = [with_current_facts(s) for s in segments]  # facts come from the chunks alone: no re-embedding
     with reading(at, "metric_vectors.npy"):
         meanings = load_metric_vectors(version, manifest["dim"])
-    return Index(root, manifest, reports, chunks, vectors, tokens, facts, faiss_index, bm25, version.name, meanings)
+    index = _assemble(root, manifest, version.name, segments, terms, meanings)
+    want = manifest.get("rows", {}) if manifest.get("format") == FORMAT else {}
+    for name, table in (("reports", index.reports), ("chunks", index.chunks)):
+        if name in want and len(table) != want[name]:
+            raise at.damaged("manifest.json", f"{name} 有 {len(table)} 条，清单记录为 {want[name]} 条")
+    return index
+
+
+def _assemble(root: Path, manifest: dict, version: str, segments: list[Segment], terms: list[str],
+              meanings: MetricVectors | None) -> Index:
+    """The in-memory index over `segments`: their live rows, in order, as one."""
+    reports: dict[str, Report] = {}
+    for seg in segments:
+        reports.update((r.doc, r) for i, r in enumerate(seg.reports) if i not in seg.dead)
+    names = list(reports)
+    doc_of = {d: i for i, d in enumerate(names)}
+    docs = Docs(reports, names)
+    sections = Strings()
+    strings = {k: Strings() for k in FACT_STRINGS}
+    chunk_cols, fact_cols, live, lengths, first = [], [], [], [], 0
+    lexical_parts, dense_parts, token_parts, vector_parts = [], [], [], []
+    for seg in segments:
+        report_doc = np.array([doc_of[r.doc] if i not in seg.dead else -1 for i, r in enumerate(seg.reports)] or [0],
+                              np.int32)
+        section_of = sections.remap(seg.sections)
+        rows = seg.live_chunks()
+        c = np.asarray(seg.chunks[rows])
+        chunk_cols.append((report_doc[c[:, 0]], c[:, 1], c[:, 2], section_of[c[:, 3]]))
+        f = np.asarray(seg.facts[seg.live_facts()])
+        fact_cols.append({"doc": report_doc[f["report"]], "section": section_of[f["section"]]}
+                         | {k: strings[k].remap(seg.fact_strings[k])[f[k]] for k in FACT_STRINGS}
+                         | {k: f[k] for k in ("value", "start", "end", "target", "about")})
+        live.append(np.flatnonzero(rows) + first)
+        lengths.append(np.diff(np.asarray(seg.token_starts)))
+        lexical_parts.append((seg.postings, first))
+        dense_parts.append((seg.faiss, seg.vectors, first))
+        token_parts.append((seg.tokens, seg.token_starts))
+        vector_parts.append(seg.vectors)
+        first += seg.rows
+    every = np.concatenate(live) if live else np.zeros(0, np.int64)
+    dead_rows = len(every) != first
+    physical = every if dead_rows else None
+
+    def cat(parts, dtype):
+        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+    chunks = ChunkTable(docs, *(cat([p[i] for p in chunk_cols], np.int32) for i in range(4)), sections.table)
+    columns = {k: cat([p[k] for p in fact_cols], dtype) for k, dtype in
+               [("doc", np.int32), ("section", np.int32)] + [(k, np.int32) for k in FACT_STRINGS]
+               + [("value", np.float64), ("start", np.int32), ("end", np.int32), ("target", np.bool_), ("about", np.int32)]}
+    facts = FactTable(docs, columns, {k: v.table for k, v in strings.items()}, sections.table)
+    lengths_all = cat(lengths, np.int64)
+    vocab = {t: i for i, t in enumerate(terms)}
+    bm25 = Lexical(vocab, _doc_freqs(segments, len(terms)), lexical_parts, lengths_all, physical)
+    dense = Dense(dense_parts, first, physical)
+    vectors = vector_parts[0] if len(segments) == 1 and not dead_rows else VectorTable(vector_parts, physical,
+                                                                                         manifest["dim"])
+    tokens = TokenTable(terms, token_parts, physical)
+    return Index(root, manifest, reports, chunks, vectors, tokens, facts, dense, bm25, version, meanings,
+                 list(segments), terms)
+
+
+def _doc_freqs(segments: Sequence[Segment], terms: int) -> np.ndarray:
+    """Live chunks containing each term: each segment's postings less its removed rows' terms."""
+    df = np.zeros(terms, np.int64)
+    for seg in segments:
+        df += seg.postings.doc_freqs(terms)
+        dead = np.flatnonzero(~seg.live_chunks())
+        if len(dead):
+            starts = np.asarray(seg.token_starts)
+            n = starts[dead + 1] - starts[dead]
+            at = np.repeat(starts[dead] - np.concatenate([[0], np.cumsum(n)[:-1]]), n) + np.arange(int(n.sum()))
+            pairs = np.unique(np.repeat(dead.astype(np.int64), n) * terms + np.asarray(seg.tokens)[at])
+            df -= np.bincount(pairs % terms, minlength=terms)
+    return df
+
+
+def check_index(path: str | Path) -> Index:
+    """Load the index at `path` verifying every file's checksum, however large it is (`rag index --check`)."""
+    root = Path(path)
+    version = current_version(root)
+    if version is None:
+        raise _not_found(root)
+    index = load_index(root)
+    at = Location(root, root / index.version, tuple(shlex.quote(s) for s in index.manifest.get("sources", [])))
+    verify_files(at, index.manifest, checksums=True)
+    return index
 
 
 def check_model(index: Index, model: str | None, backend: str | None = None) -> None:
@@ -195,6 +289,9 @@ def check_model(index: Index, model: str | None, backend: str | None = None) -> 
             f"索引 {index.path} 的向量由后端 {index.backend} 生成，不能用 {backend} 查询；"
             f"去掉 --backend，或运行 `rag index PATH… --index {index.path} --backend {backend} --rebuild`"
         )
+
+
+# ---------------------------------------------------------------------------------------------- write
 
 
 def add_reports(
@@ -229,7 +326,8 @@ def add_reports(
     vectors: dict[str, np.ndarray] = {}
     _embed(embedder, plan.index, vectors, say, show_progress, embedded)
     with index_lock(root, wait=lock_wait, say=say):
-        current = None if rebuild else _existing(root)
+        live = current_version(root)
+        current = old if rebuild or (live and live.name) == (old and old.version) else _existing(root)
         if (current and current.version) != (old and old.version):
             _check_same_model(root, current, embedder.name, embedder.backend)
             plan = plan_reports(current.reports if current else {}, reports, replace)
@@ -254,12 +352,8 @@ def remove_report(index_path: str | Path, doc: str, progress: Callable[[str], No
     with index_lock(root, say=progress):
         index = load_index(root)
         index.report(doc)  # raises UnknownDocError with the fix
-        keep = [i for i, c in enumerate(index.chunks) if c.doc != doc]
-        facts = [f for f in index.facts if f.doc != doc]
         name_only = _NameOnly(index.manifest["model"], index.manifest["dim"], index.backend)
-        meanings = build_metric_vectors(facts, name_only, index.metric_vectors)
-        reports = {d: r for d, r in index.reports.items() if d != doc}
-        _write(root, name_only, reports, [index.chunks[i] for i in keep], index.vectors[keep], facts, meanings)
+        _write_merged(root, name_only, index, [], {}, lambda msg: None, removed={doc})
 
 
 @dataclass
@@ -347,105 +441,87 @@ def _embed(
 
 def _write_merged(
     root: Path,
-    embedder: Embedder,
+    embedder: Embedder | _NameOnly,
     old: Index | None,
     new: Iterable[Report],
     vectors: dict[str, np.ndarray],
     say: Callable[[str], None],
+    removed: Iterable[str] = (),
+    timings: dict | None = None,
 ) -> list[tuple[str, str]]:
-    """Write `old` with `new` added or replacing the reports of the same id; the warnings about `new`."""
+    """Write `old` with `new` added (replacing the reports of the same id) and `removed` dropped, as a new
+    version: kept segments linked, `new` one segment, merged as rag/segments.py decides; the warnings about `new`."""
     new = list(new)
-    replaced = {r.doc for r in new}
-    reports = {d: r for d, r in (old.reports.items() if old else []) if d not in replaced}
-    keep = [i for i, c in enumerate(old.chunks) if c.doc not in replaced] if old else []
-    chunks = [old.chunks[i] for i in keep] if old else []
-    rows = [old.vectors[keep]] if old else []
-    facts = [f for f in old.facts if f.doc not in replaced] if old else []  # load_index re-read stale ones
+    gone = {r.doc for r in new} | set(removed)
+    segments = []
+    for seg in old.segments if old else ():
+        dead = seg.dead | {i for i, r in enumerate(seg.reports) if r.doc in gone}
+        segments.append(replace(seg, dead=frozenset(dead)) if dead != seg.dead else seg)
+    vocab = Vocab(old.terms if old else ())
+    regions = {r.region for seg in segments for i, r in enumerate(seg.reports) if i not in seg.dead}
+    regions = tuple(sorted((regions | {r.region for r in new}) - {""}))
+    segmenter = segmenter_for(regions)
+    segments = [with_regions(s, regions, segmenter, vocab) for s in segments]
     warnings = []
-    for report in new:
-        reports[report.doc] = report
-        report_chunks = chunk_report(report)
-        if not report_chunks:  # e.g. a saved web page that holds only the site's menus
-            warnings.append((report.doc, "没有找到报告正文，索引中只有它的标题、地区和年份"))
-        chunks += report_chunks
-        rows += [np.stack([vectors[searchable_text(c)] for c in report_chunks])] if report_chunks else []
-        facts += [f for c in report_chunks for f in extract_facts(c)]
-    matrix = np.vstack([r.reshape(-1, embedder.dim) for r in rows]) if rows else np.zeros((0, embedder.dim))
-    meanings = build_metric_vectors(facts, embedder, old.metric_vectors if old else None)
-    _write(root, embedder, reports, chunks, matrix.astype(np.float32), facts, meanings)
-    say(f"索引已更新：{len(reports)} 份报告，{len(chunks)} 个段落")
+    if new:
+        segment, empty = new_segment(_segment_name(), new, read_reports(new, segmenter), vectors, vocab, regions,
+                                     embedder.dim, timings)
+        segments.append(segment)
+        # e.g. a saved web page that holds only the site's menus
+        warnings = [(doc, "没有找到报告正文，索引中只有它的标题、地区和年份") for doc in empty]
+    t = time.perf_counter()
+    segments = arrange(segments, vocab, embedder.dim, _segment_name)
+    if timings is not None:
+        timings["merge"] = time.perf_counter() - t
+    meanings = build_metric_vectors(fact_samples(segments), embedder, old.metric_vectors if old else None)
+    t = time.perf_counter()
+    _write(root, embedder, segments, vocab, meanings)
+    if timings is not None:
+        timings["files"] = time.perf_counter() - t
+    rows = sum(s.live_rows for s in segments)
+    say(f"索引已更新：{sum(len(s.reports) - len(s.dead) for s in segments)} 份报告，{rows} 个段落")
     return warnings
 
 
-def _write(
-    root: Path,
-    embedder: Embedder | _NameOnly,
-    reports: dict[str, Report],
-    chunks: list[Chunk],
-    vectors: np.ndarray,
-    facts: list[Fact],
-    meanings: MetricVectors,
-) -> None:
+def _segment_name() -> str:
+    return f"seg-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
+
+
+def _write(root: Path, embedder: Embedder | _NameOnly, segments: list[Segment], vocab: Vocab,
+           meanings: MetricVectors) -> None:
     """Write a complete new version folder and make it the live one (rag/versions.py). Call under `index_lock`."""
     with new_version(root) as tmp:
-        segmenter = segmenter_for(tuple(sorted({r.region for r in reports.values() if r.region})))
-        tokens = [segmenter.tokens(searchable_text(c)) for c in chunks]
-        write_lines(tmp / "reports.jsonl", (asdict(r) for r in reports.values()))
-        write_lines(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
-        write_lines(tmp / "facts.jsonl", (asdict(f) for f in facts))
-        write_lines(tmp / "tokens.jsonl", tokens)
-        np.save(tmp / "vectors.npy", vectors)
+        records = {}
+        for seg in segments:
+            records |= write_segment(tmp, seg)
+        write_vocab(tmp, vocab.terms)
         save_metric_vectors(tmp, meanings)
-        faiss.write_index(_build_faiss(vectors, embedder.dim), str(tmp / "faiss.index"))
-        if chunks:
-            _build_bm25(tokens).save(str(tmp / "bm25"), show_progress=False)
+        records |= {name: record_of(tmp / name) for name in ("vocab.jsonl", "metrics.jsonl", "metric_vectors.npy")}
+        reports = [r for seg in segments for i, r in enumerate(seg.reports) if i not in seg.dead]
+        metas = [seg.meta() for seg in segments]
+        chunks = sum(s.live_rows for s in segments)
         manifest = {
             "format": FORMAT,
             "model": embedder.name,
             "backend": embedder.backend,
             "dim": embedder.dim,
             "chunker": CHUNKER_VERSION,
-            "facts": FACTS_VERSION,
-            "faiss": "hnsw" if len(vectors) > HNSW_ABOVE else "flat",
-            "chunks": len(chunks),
+            "faiss": max(metas, key=lambda m: m["rows"])["faiss"] if metas else "flat",
+            "chunks": chunks,
+            "vocab": len(vocab),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            "reports": {
-                r.doc: {"sha256": r.sha256, "title": r.title, "region": r.region, "year": r.year}
-                for r in reports.values()
-            },
-            "rows": {"reports.jsonl": len(reports), "chunks.jsonl": len(chunks), "facts.jsonl": len(facts)},
-            "sources": sorted({os.path.dirname(r.path) for r in reports.values()}),  # for the rebuild command
-            "files": file_records(tmp),
+            "reports": {r.doc: {"sha256": r.sha256, "title": r.title, "region": r.region, "year": r.year} for r in reports},
+            "rows": {"reports": len(reports), "chunks": chunks, "facts": sum(int(s.live_facts().sum()) for s in segments)},
+            "sources": sorted({os.path.dirname(r.path) for r in reports}),  # for the rebuild command
+            "segments": metas,
+            "files": records,
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def _build_faiss(vectors: np.ndarray, dim: int) -> faiss.Index:
-    if len(vectors) > HNSW_ABOVE:
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    else:
-        index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
-
-
 def _build_bm25(tokens: list[list[str]]) -> bm25s.BM25:
+    """bm25s over token lists: what rag/lexical.py's scores are held against (tests build small indexes with it)."""
     bm25 = bm25s.BM25()
     if tokens:
         bm25.index(tokens, show_progress=False)
     return bm25
-
-
-def _report_from(line: str) -> Report:
-    d = json.loads(line)
-    d["body"] = tuple(tuple(s) for s in d["body"])
-    return Report(**d)
-
-
-def _with_section(cls, line: str):
-    d = json.loads(line)
-    d["section"] = tuple(d["section"])
-    return cls(**d)

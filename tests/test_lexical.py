@@ -1,4 +1,4 @@
-"""BM25 from postings (rag/lexical.py) against bm25s on the same tokens."""
+"""BM25 from postings (rag/lexical.py) against bm25s on the same tokens, and the ranking cut (rag/search.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from rag.lexical import Lexical, build_postings, concat_postings
+from rag.search import top_rows
 from rag.sections import chunk_report
 from rag.segment import Segmenter
 from rag.types import Report
@@ -70,3 +71,15 @@ def test_segments_with_removed_rows_score_as_bm25s_over_the_rest(corpus):
     for q in QUERIES:
         words = segmenter.tokens(q)
         assert np.array_equal(ours.get_scores(words), reference.get_scores(words)), q
+
+
+def test_top_rows_is_a_stable_sort_of_all_the_scores():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        scores = rng.integers(0, 6, size=rng.integers(1, 400)).astype(np.float32)  # many ties
+        allowed = rng.random(len(scores)) < 0.7
+        k = int(rng.integers(1, 50))
+        masked = np.where(allowed, scores, -np.inf)
+        order = np.argsort(-masked, kind="stable")
+        expected = order[np.isfinite(masked[order]) & (masked[order] > 0)][:k]
+        assert np.array_equal(top_rows(scores, allowed, k), expected)
