@@ -1,10 +1,10 @@
-"""The index: load it (checked against its manifest), add reports to it, remove them, atomically.
+"""The index on disk: load it (checked against its manifest), add reports to it, remove them, atomically.
 
 What is on disk is rag/layout.py's (version folders of segments, FORMAT 2; an index of FORMAT 1, from
 before segments, still loads, and its next write stores it anew without re-embedding); how segments are
 made and merged is rag/segments.py's; a version goes live atomically (rag/versions.py) and is checked
-at load (rag/integrity.py). In memory, chunks and facts are columns (rag/tables.py), BM25 is scored from
-postings (rag/lexical.py), vectors are memory-mapped and searched per segment (rag/dense.py).
+at load (rag/integrity.py). The loaded Index is rag/index.py's: chunks and facts as columns (rag/tables.py),
+BM25 scored from postings (rag/lexical.py), vectors memory-mapped and searched per segment (rag/dense.py).
 
 Adding reports re-embeds only new or changed reports (which file is which report: rag/identity.py), and
 segments them with jieba; the reports already indexed keep their files. Writers take the index lock
@@ -14,14 +14,12 @@ segments them with jieba; the reports already indexed keep their files. Writers 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import os
 import secrets
 import shlex
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -29,19 +27,17 @@ import bm25s
 import numpy as np
 from tqdm import tqdm
 
-from rag.dense import Dense
 from rag.embed import Embedder, load_embedder, model_name, vector_kind
-from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError, UnknownDocError
+from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError
 from rag.identity import plan_reports
+from rag.index import Index, assemble
 from rag.ingest import collect_report_files, read_report
 from rag.integrity import Location, reading, record_of, verify_files
 from rag.layout import FORMAT, Segment, read_format1, read_segment, read_vocab, write_segment, write_vocab
-from rag.lexical import Lexical
 from rag.lock import WAIT_SECONDS, index_lock
 from rag.metric_vectors import MetricVectors, build_metric_vectors, load_metric_vectors, save_metric_vectors
-from rag.places import Gazetteer, gazetteer_for
 from rag.sections import CHUNKER_VERSION, chunk_report
-from rag.segment import Segmenter, segmenter_for
+from rag.segment import segmenter_for
 from rag.segments import (
     Vocab,
     arrange,
@@ -52,8 +48,7 @@ from rag.segments import (
     with_current_facts,
     with_regions,
 )
-from rag.tables import FACT_STRINGS, ChunkTable, Docs, FactTable, Strings, TokenTable, VectorTable
-from rag.types import Chunk, Fact, Report
+from rag.types import Report
 from rag.versions import current_version, new_version
 
 __all__ = ["FORMAT", "Index", "IndexingResult", "add_reports", "check_index", "check_model", "load_index",
@@ -61,82 +56,6 @@ __all__ = ["FORMAT", "Index", "IndexingResult", "add_reports", "check_index", "c
 
 MAX_REPORT_BYTES = 8 * 1024 * 1024  # real reports are < 1 MB; a bigger file is almost surely not one
 EMBED_SLICE = 128  # chunks embedded per call, so a caller hears progress on a long report
-
-
-@dataclass
-class Index:
-    """A loaded index: everything search and answer need.
-
-    `chunks` and `facts` read as sequences of Chunk and Fact (rag/tables.py: columns underneath, with
-    `rows_of`, `allowed`, `rows` for hot paths); `vectors` as a float32 matrix (memory-mapped); `bm25`
-    answers `get_scores(tokens)`, `faiss_index` `search(q, k, allowed)`, both in row order. Given plain
-    lists (a test's index), the constructor turns them into these.
-    """
-
-    path: Path
-    manifest: dict
-    reports: dict[str, Report]
-    chunks: Sequence[Chunk]
-    vectors: np.ndarray
-    tokens: Sequence[list[str]]
-    facts: Sequence[Fact]
-    faiss_index: Dense | None
-    bm25: Lexical | bm25s.BM25 | None
-    version: str = ""  # the version folder's name: another writer's write changes it
-    metric_vectors: MetricVectors | None = None
-    segments: list[Segment] = field(default_factory=list, repr=False)  # what a write keeps
-    terms: list[str] = field(default_factory=list, repr=False)  # term ids of the segments' tokens
-
-    def __post_init__(self):
-        if not isinstance(self.chunks, ChunkTable):
-            self.chunks = ChunkTable.from_chunks(self.chunks, self.reports)
-        if not isinstance(self.facts, FactTable):
-            self.facts = FactTable.from_facts(self.facts, self.chunks.docs)
-        if self.faiss_index is not None and not isinstance(self.faiss_index, Dense):
-            self.faiss_index = Dense([(self.faiss_index, self.vectors, 0)], self.faiss_index.ntotal)
-
-    @property
-    def model(self) -> str:
-        return self.manifest["model"]
-
-    @property
-    def backend(self) -> str:
-        """The embedding backend the vectors came from; indexes from before backends existed used torch."""
-        return self.manifest.get("backend", "torch")
-
-    def embedder(self) -> Embedder:
-        """The model and backend to embed queries with: the ones the index was built with."""
-        return load_embedder(self.model, self.backend)
-
-    @functools.cached_property
-    def regions(self) -> tuple[str, ...]:
-        return tuple(sorted({r.region for r in self.reports.values() if r.region}))
-
-    def segmenter(self) -> Segmenter:
-        return segmenter_for(self.regions)
-
-    def gazetteer(self) -> Gazetteer:
-        """The places questions may name: this index's regions, then every division of China."""
-        return self._gazetteer
-
-    @functools.cached_property
-    def _gazetteer(self) -> Gazetteer:
-        hints: dict[str, str] = {}
-        for r in self.reports.values():  # the file name, title and opening say where a report is from
-            hints[r.region] = hints.get(r.region, "") + f" {r.doc} {r.title} {r.text[:1500]}"
-        return gazetteer_for(self.regions, hints)
-
-    @functools.cached_property
-    def word_counts(self) -> dict[str, int]:
-        """In how many chunks each word occurs: the reports' own words for an English question's terms."""
-        if isinstance(self.bm25, Lexical):
-            return {t: int(n) for t, n in zip(self.terms, self.bm25.df.tolist(), strict=False) if n}
-        return dict(Counter(w for tokens in self.tokens for w in set(tokens)))
-
-    def report(self, doc: str) -> Report:
-        if doc not in self.reports:
-            raise UnknownDocError(f"没有名为 {doc} 的报告；`rag docs` 列出已索引的报告")
-        return self.reports[doc]
 
 
 @dataclass
@@ -187,81 +106,12 @@ def load_index(path: str | Path) -> Index:
     segments = [with_current_facts(s) for s in segments]  # facts come from the chunks alone: no re-embedding
     with reading(at, "metric_vectors.npy"):
         meanings = load_metric_vectors(version, manifest["dim"])
-    index = _assemble(root, manifest, version.name, segments, terms, meanings)
+    index = assemble(root, manifest, version.name, segments, terms, meanings)
     want = manifest.get("rows", {}) if manifest.get("format") == FORMAT else {}
     for name, table in (("reports", index.reports), ("chunks", index.chunks)):
         if name in want and len(table) != want[name]:
             raise at.damaged("manifest.json", f"{name} 有 {len(table)} 条，清单记录为 {want[name]} 条")
     return index
-
-
-def _assemble(root: Path, manifest: dict, version: str, segments: list[Segment], terms: list[str],
-              meanings: MetricVectors | None) -> Index:
-    """The in-memory index over `segments`: their live rows, in order, as one."""
-    reports: dict[str, Report] = {}
-    for seg in segments:
-        reports.update((r.doc, r) for i, r in enumerate(seg.reports) if i not in seg.dead)
-    names = list(reports)
-    doc_of = {d: i for i, d in enumerate(names)}
-    docs = Docs(reports, names)
-    sections = Strings()
-    strings = {k: Strings() for k in FACT_STRINGS}
-    chunk_cols, fact_cols, live, lengths, first = [], [], [], [], 0
-    lexical_parts, dense_parts, token_parts, vector_parts = [], [], [], []
-    for seg in segments:
-        report_doc = np.array([doc_of[r.doc] if i not in seg.dead else -1 for i, r in enumerate(seg.reports)] or [0],
-                              np.int32)
-        section_of = sections.remap(seg.sections)
-        rows = seg.live_chunks()
-        c = np.asarray(seg.chunks[rows])
-        chunk_cols.append((report_doc[c[:, 0]], c[:, 1], c[:, 2], section_of[c[:, 3]]))
-        f = np.asarray(seg.facts[seg.live_facts()])
-        fact_cols.append({"doc": report_doc[f["report"]], "section": section_of[f["section"]]}
-                         | {k: strings[k].remap(seg.fact_strings[k])[f[k]] for k in FACT_STRINGS}
-                         | {k: f[k] for k in ("value", "start", "end", "target", "about")})
-        live.append(np.flatnonzero(rows) + first)
-        lengths.append(np.diff(np.asarray(seg.token_starts)))
-        lexical_parts.append((seg.postings, first))
-        dense_parts.append((seg.faiss, seg.vectors, first))
-        token_parts.append((seg.tokens, seg.token_starts))
-        vector_parts.append(seg.vectors)
-        first += seg.rows
-    every = np.concatenate(live) if live else np.zeros(0, np.int64)
-    dead_rows = len(every) != first
-    physical = every if dead_rows else None
-
-    def cat(parts, dtype):
-        return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
-
-    chunks = ChunkTable(docs, *(cat([p[i] for p in chunk_cols], np.int32) for i in range(4)), sections.table)
-    columns = {k: cat([p[k] for p in fact_cols], dtype) for k, dtype in
-               [("doc", np.int32), ("section", np.int32)] + [(k, np.int32) for k in FACT_STRINGS]
-               + [("value", np.float64), ("start", np.int32), ("end", np.int32), ("target", np.bool_), ("about", np.int32)]}
-    facts = FactTable(docs, columns, {k: v.table for k, v in strings.items()}, sections.table)
-    lengths_all = cat(lengths, np.int64)
-    vocab = {t: i for i, t in enumerate(terms)}
-    bm25 = Lexical(vocab, _doc_freqs(segments, len(terms)), lexical_parts, lengths_all, physical)
-    dense = Dense(dense_parts, first, physical)
-    vectors = vector_parts[0] if len(segments) == 1 and not dead_rows else VectorTable(vector_parts, physical,
-                                                                                         manifest["dim"])
-    tokens = TokenTable(terms, token_parts, physical)
-    return Index(root, manifest, reports, chunks, vectors, tokens, facts, dense, bm25, version, meanings,
-                 list(segments), terms)
-
-
-def _doc_freqs(segments: Sequence[Segment], terms: int) -> np.ndarray:
-    """Live chunks containing each term: each segment's postings less its removed rows' terms."""
-    df = np.zeros(terms, np.int64)
-    for seg in segments:
-        df += seg.postings.doc_freqs(terms)
-        dead = np.flatnonzero(~seg.live_chunks())
-        if len(dead):
-            starts = np.asarray(seg.token_starts)
-            n = starts[dead + 1] - starts[dead]
-            at = np.repeat(starts[dead] - np.concatenate([[0], np.cumsum(n)[:-1]]), n) + np.arange(int(n.sum()))
-            pairs = np.unique(np.repeat(dead.astype(np.int64), n) * terms + np.asarray(seg.tokens)[at])
-            df -= np.bincount(pairs % terms, minlength=terms)
-    return df
 
 
 def check_index(path: str | Path) -> Index:
