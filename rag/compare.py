@@ -41,8 +41,9 @@ def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Ans
     score = np.array(by_name)[which] if len(rows) else np.zeros(0)
     # below MIN_METRIC_SCORE a fact never passes the cutoff below, so only those above are read out
     passing = np.flatnonzero(score >= MIN_METRIC_SCORE)
+    narrower: dict[tuple[str, str, str], bool] = {}  # the same sentence in many reports is read once
     scored = [(float(s), f) for s, f in zip(score[passing], index.facts.at(rows[passing]), strict=True)
-              if not narrower_than(query, f, f.sentence)]
+              if not _narrower(narrower, query, f)]
     if not scored:
         return None
     # Only figures of the asked metric, not its neighbours: 化解率 is no 调解率 when 调解率 is given.
@@ -89,6 +90,13 @@ def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Ans
         lines += ["", "其他报告："] + others
     return Answer(query.text, with_sources("\n".join(lines), citations, query), "compare", tuple(citations),
                   tuple(rows), query=query)
+
+
+def _narrower(seen: dict, query: Query, f: Fact) -> bool:
+    key = (f.metric, f.context, f.sentence)  # what narrower_than reads of a fact
+    if key not in seen:
+        seen[key] = narrower_than(query, f, f.sentence)
+    return seen[key]
 
 
 def _best_per_region(scored: list[tuple[float, Fact]], change: bool) -> tuple[list[Fact], list[Fact]]:

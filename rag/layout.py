@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import mmap
 import os
-import shutil
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from rag.integrity import Location, reading, record_of
 from rag.lexical import Postings
 from rag.tables import FACT_STRINGS
 from rag.types import Report
+from rag.versions import link_or_copy
 
 FORMAT = 2
 GROUPS = {
@@ -124,21 +124,13 @@ def write_segment(version: Path, seg: Segment) -> dict[str, dict]:
     for group, names in GROUPS.items():
         if group not in seg.dirty and seg.source is not None:
             for name in names:
-                _link(seg.source / name, folder / name)
+                link_or_copy(seg.source / name, folder / name)
                 records[f"{seg.name}/{name}"] = seg.records.get(name) or record_of(folder / name)
             continue
         _WRITERS[group](folder, seg)
         for name in names:
             records[f"{seg.name}/{name}"] = record_of(folder / name)
     return records
-
-
-def _link(src: Path, dst: Path) -> None:
-    """A hard link where the file system allows one (the files never change), else a copy."""
-    try:
-        os.link(src, dst)
-    except OSError:
-        shutil.copyfile(src, dst)
 
 
 def _write_reports(folder: Path, seg: Segment) -> None:

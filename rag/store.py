@@ -49,7 +49,7 @@ from rag.segments import (
     with_regions,
 )
 from rag.types import Report
-from rag.versions import current_version, new_version
+from rag.versions import current_version, link_or_copy, new_version
 
 __all__ = ["FORMAT", "Index", "IndexingResult", "add_reports", "check_index", "check_model", "load_index",
            "remove_report", "searchable_text", "segmenter_for"]
@@ -324,8 +324,9 @@ def _write_merged(
     if timings is not None:
         timings["merge"] = time.perf_counter() - t
     meanings = build_metric_vectors(fact_samples(segments), embedder, old.metric_vectors if old else None)
+    same = old is not None and old.metric_vectors is not None and old.metric_vectors.rows == meanings.rows
     t = time.perf_counter()
-    _write(root, embedder, segments, vocab, meanings)
+    _write(root, embedder, segments, vocab, meanings, old if same else None)
     if timings is not None:
         timings["files"] = time.perf_counter() - t
     rows = sum(s.live_rows for s in segments)
@@ -338,15 +339,21 @@ def _segment_name() -> str:
 
 
 def _write(root: Path, embedder: Embedder | _NameOnly, segments: list[Segment], vocab: Vocab,
-           meanings: MetricVectors) -> None:
-    """Write a complete new version folder and make it the live one (rag/versions.py). Call under `index_lock`."""
+           meanings: MetricVectors, same_meanings: Index | None = None) -> None:
+    """Write a complete new version folder and make it the live one (rag/versions.py). Call under `index_lock`.
+    `same_meanings`: the index whose metric vector files are these (they are linked, not written)."""
     with new_version(root) as tmp:
         records = {}
         for seg in segments:
             records |= write_segment(tmp, seg)
         write_vocab(tmp, vocab.terms)
-        save_metric_vectors(tmp, meanings)
-        records |= {name: record_of(tmp / name) for name in ("vocab.jsonl", "metrics.jsonl", "metric_vectors.npy")}
+        names = ("metrics.jsonl", "metric_vectors.npy")
+        if same_meanings is not None and all((same_meanings.path / same_meanings.version / n).is_file() for n in names):
+            for name in names:
+                link_or_copy(same_meanings.path / same_meanings.version / name, tmp / name)
+        else:
+            save_metric_vectors(tmp, meanings)
+        records |= {name: record_of(tmp / name) for name in ("vocab.jsonl", *names)}
         reports = [r for seg in segments for i, r in enumerate(seg.reports) if i not in seg.dead]
         metas = [seg.meta() for seg in segments]
         chunks = sum(s.live_rows for s in segments)

@@ -9,6 +9,7 @@ asked for; a fact is its numbers and ids into string tables. Code that iterates 
 
 from __future__ import annotations
 
+import functools
 import operator
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
@@ -252,17 +253,24 @@ class FactTable(Sequence):
             mask &= self.columns["target"] == target
         return np.flatnonzero(mask)
 
-    def distinct(self, rows: np.ndarray, fields: tuple[str, ...] = FACT_STRINGS) -> tuple[list[Fact], np.ndarray]:
-        """One Fact for each distinct combination of `fields` among `rows` (the first), and for each row
-        the position of its combination: to score what depends on those fields once, not once a row."""
-        if not len(rows):
-            return [], np.zeros(0, np.int64)
-        key = np.zeros(len(rows), np.int64)
-        for name in fields:
-            col = self.columns[name][rows].astype(np.int64)
-            key = key * (len(self.strings[name]) + 1) + col if name in self.strings else key * 2 + col
-        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
-        return self.at(rows[first]), inverse
+    @functools.cached_property
+    def _kinds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's combination of FACT_STRINGS as a number, and the first row of each combination."""
+        key = np.zeros(len(self), np.int64)
+        for name in FACT_STRINGS:
+            key = key * (len(self.strings[name]) + 1) + self.columns[name]
+        _, first, kind = np.unique(key, return_index=True, return_inverse=True)
+        return kind.astype(np.int32), first
+
+    def distinct(self, rows: np.ndarray) -> tuple[list[Fact], np.ndarray]:
+        """One Fact for each distinct combination of metric, field, unit, qualifier and kind among `rows`, and
+        for each row the position of its combination: to score what reads only those once, not once a row."""
+        kind, first = self._kinds
+        present = np.zeros(len(first), bool)
+        present[kind[rows]] = True
+        kinds = np.flatnonzero(present)
+        position = np.cumsum(present) - 1
+        return self.at(first[kinds]), position[kind[rows]]
 
 
 class TokenTable(Sequence):
