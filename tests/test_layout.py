@@ -12,6 +12,7 @@ from format1 import write_format1
 
 from rag import dense, integrity, segments
 from rag.answer import ask
+from rag.cli import main
 from rag.errors import IndexDamagedError, IndexMismatchError
 from rag.search import search
 from rag.store import (
@@ -146,7 +147,7 @@ def test_an_index_of_a_later_format_is_refused_with_the_rebuild_command(index_co
         load_index(index_copy)
 
 
-def test_a_large_index_loads_without_checksums_and_check_index_finds_an_edit(index_copy, monkeypatch):
+def test_a_large_index_loads_without_checksums_and_check_index_finds_an_edit(index_copy, monkeypatch, capsys):
     (base,) = _segments(index_copy)
     vectors = _version(index_copy) / base["name"] / "vectors.npy"
     data = bytearray(vectors.read_bytes())
@@ -158,6 +159,13 @@ def test_a_large_index_loads_without_checksums_and_check_index_finds_an_edit(ind
     assert len(load_index(index_copy).reports) == 5  # large: sizes and counts only
     with pytest.raises(IndexDamagedError, match="vectors.npy（内容校验和不符）.*--rebuild"):
         check_index(index_copy)
+    assert main(["check", "--index", str(index_copy)]) == 1
+    assert "vectors.npy（内容校验和不符）" in capsys.readouterr().err
+
+
+def test_rag_check_verifies_every_checksum(seeds_index, capsys):
+    assert main(["check", "--index", str(seeds_index)]) == 0
+    assert capsys.readouterr().out.startswith("索引完好：5 份报告")
 
 
 def test_an_ivf_segment_probing_every_list_is_exact_and_filters(index_copy, small_report, monkeypatch):
@@ -189,3 +197,14 @@ def test_facts_of_an_older_extraction_are_read_again_and_stored_with_the_next_wr
     add_reports(index_copy, [small_report])
     (merged,) = _segments(index_copy)
     assert merged["facts_version"] != "facts-0" and merged["facts"] > 300
+
+
+def test_reports_read_in_worker_processes_are_read_as_in_one(monkeypatch):
+    from rag.ingest import read_report
+    from rag.segment import segmenter_for
+
+    reports = [read_report(p) for p in sorted((Path(__file__).parent.parent / "seeds").glob("*.txt"))]
+    segmenter = segmenter_for(tuple(sorted({r.region for r in reports})))
+    alone = list(segments.read_reports(reports, segmenter))
+    monkeypatch.setattr(segments, "PARALLEL_ABOVE", 0)
+    assert list(segments.read_reports(reports, segmenter)) == alone
