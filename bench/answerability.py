@@ -42,9 +42,9 @@ def collect(index, questions, embedder):
             rows.append({"id": q["id"], "label": label, "kind": "other", "answered": answer.mode != "not_found",
                          "right": _right(q, answer.answer) if answer.mode != "not_found" else False})
             continue
-        from rag.answer import _with_report_years
+        from rag.answer import with_report_years
 
-        query = _with_report_years(index, query, None)
+        query = with_report_years(index, query, None)
         if query.period.report_years == () and query.regions:
             rows.append({"id": q["id"], "label": label, "kind": "other", "answered": False, "right": False})
             continue

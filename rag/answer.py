@@ -63,7 +63,7 @@ def ask(
 
 def answer_query(index: Index, query: Query, embedder: Embedder | None = None, filter_years=None) -> Answer:
     """Answer a parsed question."""
-    query = _with_report_years(index, query, filter_years)
+    query = with_report_years(index, query, filter_years)
     if not _has_content(query):
         return Answer(query.text, NO_CONTENT, "not_found", query=query)
     if query.intent == "index":
@@ -89,7 +89,7 @@ def answer_query(index: Index, query: Query, embedder: Embedder | None = None, f
     return _lookup(index, query, hits, embedder)
 
 
-def _with_report_years(index: Index, query: Query, filter_years) -> Query:
+def with_report_years(index: Index, query: Query, filter_years) -> Query:
     if filter_years:  # the UI's year filter names report years
         return replace(query, period=replace(query.period, report_years=tuple(filter_years)))
     if query.period.named_report or query.intent == "series" or query.period.report_years is not None:
@@ -154,8 +154,6 @@ def _evidence(index: Index, query: Query, hit: Hit, rank: int, start: int, end: 
     piece = Chunk(chunk.doc, start, end, text, chunk.section, chunk.title, chunk.region, chunk.year)
     facts = extract_facts(piece) if query.wants_number else []
     best_fact, best_score = _best_fact(query, facts, meaning)
-    if best_fact is not None and narrower_than(query, best_fact, text):
-        best_score = 0.0  # 人均GDP is not answered by 地区生产总值
     years_ok = not query.period.years or any(f"{y}年" in text for y in query.period.years) or (
         best_fact is not None and best_fact.about in query.period.years)
     return Evidence(
@@ -176,10 +174,19 @@ def _best_fact(query: Query, facts: list[Fact], meaning) -> tuple[Fact | None, f
     facts = [f for f in facts if f.kind == kind] or facts
     if query.unit and query.unit not in ("%", "元"):  # 多少笔 asks for 21笔, not the 1.135亿元 beside it
         facts = [f for f in facts if base_unit(f.unit) == query.unit] or facts
-    scored = [(fact_score(query, f, meaning(f)) + (0.05 if f.target == query.target else 0) +
+    scores = {id(f): fact_score(query, f, meaning(f)) for f in facts}
+    scored = [(scores[id(f)] + (0.05 if f.target == query.target else 0) +
                (0.05 if not query.period.years or f.about in query.period.years else 0), f) for f in facts]
-    score, fact = max(scored, key=lambda p: p[0])
-    return fact, fact_score(query, fact, meaning(fact))
+    best, fact = max(scored, key=lambda p: p[0])
+    if not narrower_than(query, fact, fact.sentence):
+        return fact, scores[id(fact)]
+    # a narrower figure is asked (人均GDP of a sentence giving 地区生产总值): nothing, unless a figure beside it
+    # matches nearly as well (成功调解矛盾纠纷: not 排查矛盾纠纷 7244件 but 调解成功 7160件)
+    close = [(s, f) for s, f in scored if s >= 0.6 * best and f is not fact and not narrower_than(query, f, f.sentence)]
+    if close:
+        _, other = max(close, key=lambda p: p[0])
+        return other, scores[id(other)]
+    return fact, 0.0
 
 
 # ---------------------------------------------------------------- summary
@@ -219,6 +226,7 @@ def _summary(index: Index, query: Query, hits: list[Hit], embedder: Embedder | N
                   related=tuple(hits[:3]), query=query)
 
 
+_INNER_POINT = re.compile(r"[，,：:]\s*一是")
 _PROBLEM_HEADING = re.compile(r"存在|问题|不足|短板|薄弱")
 _ADMISSION = re.compile(r"清醒(?:地)?(?:看到|认识到)|也要看到|也必须看到|存在(?:的)?(?:一些)?(?:问题|不足|困难)")
 
@@ -233,11 +241,24 @@ def _admitted_problems(index: Index, query: Query, hits: list[Hit]) -> Answer | 
         for n, (s, e, section) in enumerate(spans):
             if not _ADMISSION.search(text[s:e]):
                 continue
+            heading = heading_of(text[s:e])
+            if heading:  # 二、存在的不足: the section it heads lists the problems
+                points = _section_points(index, doc, section[: section.index(heading[1]) + 1] if heading[1] in section else section)
+                if len(points) >= 2:
+                    citations = [cite(index, i, doc, sec, a, b) for i, (a, b, sec) in enumerate(points, start=1)]
+                    report = index.reports[doc]
+                    lines = [f"{report.region}报告“{heading[1].lstrip('、，,. ')}”一节列出 {len(points)} 点：", ""]
+                    lines += [f"{c.n}. “{c.quote}”[{c.n}]" for c in citations]
+                    return Answer(query.text, with_sources("\n".join(lines), citations, query), "lookup",
+                                  tuple(citations), related=tuple(hits[:3]), query=query)
+                continue
             points = [(s, e, section)]
             for s2, e2, sec2 in spans[n + 1 :]:
                 if "\n" in text[points[-1][1] : s2] or len(points) >= 8:
                     break  # the admission ends with its paragraph
                 points.append((s2, e2, sec2))
+            if len(points) < 2:
+                continue  # …但仍存在一些问题和不足。 only announces them: the list is further on
             citations = [cite(index, i, doc, sec, a, b) for i, (a, b, sec) in enumerate(points, start=1)]
             report = index.reports[doc]
             lines = [f"{report.region}报告《{report.title}》写道：", ""]
@@ -271,6 +292,8 @@ def _section_points(index: Index, doc: str, parent: tuple[str, ...], prose: bool
             if heading and heading[1] not in parent:
                 found.setdefault(s, (heading[0], s, e, parent + (heading[1],)))
             elif text[s:s + 1] == "是" and text[s - 1 : s] == "\n":
+                lost.append((s, e))
+            elif _INNER_POINT.search(text[s:e]):  # …但也存在一些薄弱环节，一是…: a point begun inside a sentence
                 lost.append((s, e))
     top_rank = min((rank for rank, *_ in found.values()), default=0)
     points = {s: (e, sec) for s, (rank, _, e, sec) in found.items() if rank == top_rank}

@@ -134,7 +134,7 @@ def read_metric(text: str, english: bool, thesaurus: Thesaurus, index: Index) ->
         grew = any(f.endswith(_CHANGE_SUFFIXES) for f in forms[:1])
         forms = tuple(dict.fromkeys(re.sub(rf"(?<=..)(?:{'|'.join(_CHANGE_SUFFIXES)})$", "", f) for f in forms))
         return phrase, forms, field_, grew
-    rest = re.sub(r"[?？!！。.,，、:：;；\s“”\"'‘’()（）]+", " ", text)
+    rest = re.sub(r"[?？!！。,，、:：;；\s“”\"'‘’()（）]+|\.(?!\d)", " ", text)  # PM2.5 keeps its point
     names = thesaurus.find(rest, short=True)
     kept = {}
     for n, (start, end, group) in enumerate(reversed(names)):
@@ -145,7 +145,7 @@ def read_metric(text: str, english: bool, thesaurus: Thesaurus, index: Index) ->
     rest = ASKED_UNIT.sub(" ", rest)  # 多少件: the unit is read apart
     rest = re.sub("|".join(map(re.escape, words)), " ", rest)
     rest = re.sub(r"前\s*(\d+|[一二两三四五六七八九十])\s*(名|位|强)?|第\s*\d+|谁|哪|了(?!解)", " ", rest)
-    rest = re.sub(r"(?:省份|省区市|区县|城市)|地区(?!生产)|地方(?!一般|财政|政府)|^\s*(?:各|每)", " ", rest)
+    rest = re.sub(r"(?:省份|省区市|省区|区县|城市)|地区(?!生产)|地方(?!一般|财政|政府)|^\s*(?:各|每)", " ", rest)
     for key, name in kept.items():
         rest = rest.replace(key, f" {name} " if name.endswith(_CHANGE_SUFFIXES) else name)
     pieces = [p.strip("的是为有在和与及跟同各每个那这其之上里中 ") for p in rest.split()]

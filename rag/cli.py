@@ -80,6 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     c = command("parse", _cmd_parse, "show how a question is read (the Query every stage works from)")
     c.add_argument("question")
     c.add_argument("--history", action="append", default=[], help="an earlier question of the conversation (repeatable)")
+    c.add_argument("--thesaurus", action="append", default=[], help="your own synonyms file (repeatable; also $RAG_THESAURUS)")
     c.add_argument("--json", action="store_true")
 
     c = command("chat", _cmd_chat, "a terminal chat: follow-up questions are read against the previous ones")
@@ -100,10 +101,12 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--auth", default=os.environ.get("RAG_AUTH"), help="user:pass (or $RAG_AUTH)")
     c.add_argument("--allow-public", action="store_true", help="allow a non-loopback host without --auth")
     c.add_argument("--seeds", default="seeds", help="reports to index on first run when the index is empty")
+    c.add_argument("--thesaurus", action="append", default=[], help="your own synonyms file (repeatable; also $RAG_THESAURUS)")
     return p
 
 
 def _add_search_options(c: argparse.ArgumentParser) -> None:
+    c.add_argument("--thesaurus", action="append", default=[], help="your own synonyms file (repeatable; also $RAG_THESAURUS)")
     c.add_argument("--region", action="append", help="only this region (repeatable)")
     c.add_argument("--year", type=int, action="append", help="only this year (repeatable)")
     c.add_argument("--json", action="store_true")
@@ -268,8 +271,7 @@ def _cmd_chat(args) -> int:
 
 
 def _cmd_eval(args) -> int:
-    from rag.evaluate import evaluate, format_report, load_questions
-    from rag.search import search
+    from rag.evaluate import evaluate, format_report, load_questions, retrieve_for
 
     index = _load(args)
     ask_fn = None
@@ -279,13 +281,7 @@ def _cmd_eval(args) -> int:
         def ask_fn(question):
             return ask(index, question)
 
-    result = evaluate(
-        index,
-        load_questions(args.questions),
-        lambda q, k: search(index, q, k=k, method=args.method),
-        ask_fn=ask_fn,
-        k=args.k,
-    )
+    result = evaluate(index, load_questions(args.questions), lambda q, k: retrieve_for(index, q, k, args.method), ask_fn=ask_fn, k=args.k)
     if args.parse:
         from rag.evaluate import format_parse_report, parse_accuracy
 
@@ -300,12 +296,26 @@ def _cmd_eval(args) -> int:
 
 
 def _cmd_serve(args) -> int:
+    _use_thesaurus(args)
     from rag.ui import serve
 
     return serve(args.index, host=args.host, port=args.port, auth=args.auth, allow_public=args.allow_public, seeds=args.seeds)
 
 
+def _use_thesaurus(args) -> None:
+    """--thesaurus FILE: the user's synonym files are read beside $RAG_THESAURUS (rag/thesaurus.py)."""
+    files = [f for f in getattr(args, "thesaurus", []) or [] if f]
+    if files:
+        from rag.thesaurus import load_thesaurus
+
+        current = os.environ.get("RAG_THESAURUS", "")
+        os.environ["RAG_THESAURUS"] = os.pathsep.join([*files, *([current] if current else [])])
+        load_thesaurus.cache_clear()
+        load_thesaurus()  # a bad file is one clear error now, not at the first question
+
+
 def _load(args):
+    _use_thesaurus(args)
     from rag.store import check_model, load_index
 
     index = load_index(args.index)

@@ -7,6 +7,8 @@ that only gives a year-on-year change is listed apart; a region that gives no fi
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from rag.embed import Embedder
@@ -119,12 +121,14 @@ def _series(index: Index, query: Query, scored: list[tuple[float, Fact]], member
 
     wanted = set(query.period.years)
     best: dict[tuple[str, int], tuple[tuple, Fact]] = {}
+    parts = Counter((f.doc, f.start, f.metric) for _, f in scored)
     for s, f in scored:
         if f.about is None or (wanted and f.about not in wanted) or (f.kind != "level" and not query.change):
             continue
         # the report that reviews the year states it best; a later report's look back is second
         reviews = int(f.about == (f.year - 1 if "工作报告" in index.reports[f.doc].title else f.year))
-        key = (reviews, s, -(f.year or 0))
+        # …新增学位4290个，…新增学位720个 breaks a total down: the sentence that gives it whole comes first
+        key = (reviews, parts[(f.doc, f.start, f.metric)] == 1, s, -(f.year or 0))
         slot = (f.region, f.about)
         if slot not in best or key > best[slot][0]:
             best[slot] = (key, f)

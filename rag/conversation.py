@@ -66,7 +66,12 @@ def follow_up(query: Query, previous: Query | None, index=None) -> Query:
             terms=previous.terms,
             wants_number=previous.wants_number or query.wants_number,
         )
-    if query.scope.previous:  # 其中 / 这些: the previous answer's rows (its group until it is answered)
+    if query.excluded:  # 要是不算大鹏新区呢?: the previous group without it
+        base = previous.scope.regions or previous.result_regions or previous.regions
+        kept = tuple(r for r in base if r not in query.excluded)
+        merged = replace(merged, scope=Scope(previous.scope.level, previous.scope.within, previous.scope.previous, kept),
+                         regions=tuple(r for r in previous.regions if r not in query.excluded))
+    elif query.scope.previous:  # 其中 / 这些: the previous answer's rows (its group until it is answered)
         rows = previous.result_regions or previous.regions or previous.scope.regions
         scope = Scope(previous.scope.level, previous.scope.within, True, rows)
         merged = replace(merged, scope=scope, regions=())
@@ -92,7 +97,7 @@ def follow_up(query: Query, previous: Query | None, index=None) -> Query:
 
 # A year read from the previous question's (那前一年呢?), and a pronoun for the previous answer's first row.
 _RELATIVE_TO_PREVIOUS = re.compile(r"前一年|上一年|后一年|次年|下一年")
-_POINTS_BACK = re.compile(r"它|该省|该区|该市|这个省|这个区|这个市|那个省|那个区|\bit\b|\bits\b", re.I)
+_POINTS_BACK = re.compile(r"它(?!们)|该省|该区|该市|这个省|这个区|这个市|那个省|那个区|\bit\b|\bits\b", re.I)
 
 
 def _reports_on(index, regions, period: Period) -> bool:

@@ -25,6 +25,17 @@ def load_questions(path: str | Path) -> list[dict]:
     return rows
 
 
+def retrieve_for(index: Index, question: str, k: int, method: str = "hybrid", history: list[str] | None = None) -> list[Hit]:
+    """The passages `ask` retrieves for `question`: parsed, then searched (rag/search.py `retrieve`)."""
+    from rag.answer import with_report_years
+    from rag.conversation import replay
+    from rag.query import parse
+    from rag.search import retrieve
+
+    query = with_report_years(index, parse(question, index, replay(index, history or [])), None)
+    return retrieve(index, query, k=k, method=method)
+
+
 def first_hit_rank(question: dict, hits: list[Hit]) -> int | None:
     """1-based rank at which the evidence is covered, or None.
 

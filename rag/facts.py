@@ -18,7 +18,7 @@ from rag.thesaurus import load_thesaurus
 from rag.types import Chunk, Fact
 
 UNITS = (  # the units reports count in, longest first where one begins another
-    "个百分点|百分点|人次|户次|件次|场次|批次|亿元|万元|千元|元|平方公里|平方米|公里|公顷|立方米|吨|亩|标箱|"
+    "个百分点|百分点|人次|户次|件次|场次|批次|亿元|万元|千元|元|微克/立方米|微克每立方米|微克|平方公里|平方米|公里|公顷|立方米|吨|亩|标箱|岁|"
     "公斤|千克|斤|小时|分钟|个工作日|工作日|个月|天|倍|件|人|名|位|次|个|项|家|场|笔|户|份|条|篇|期|本|处|所|支|批|起|宗|"
     "套|台|辆|只|座|张|册|例|种|间|栋|棵|株|盏|艘|枚|届|封"
 )
@@ -80,7 +80,7 @@ _AFTER_STOP = re.compile(
 _MAX_METRIC = 20
 
 
-FACTS_VERSION = "facts-4"  # bump when extraction changes: load_index then re-reads the facts of an older index
+FACTS_VERSION = "facts-5"  # bump when extraction changes: load_index then re-reads the facts of an older index
 
 # Goals, not results: 政府工作报告 list next year's targets beside last year's figures.
 _TARGET = re.compile(r"预期目标|主要目标|目标任务|目标是|目标为|力争|确保.{0,10}(?:达到|以上)")
@@ -94,9 +94,12 @@ def extract_facts(chunk: Chunk) -> list[Fact]:
     """The figures stated in `chunk`, each with its metric, field, kind and source sentence."""
     text = chunk.text.translate(_FULLWIDTH)
     facts: list[Fact] = []
+    # a 政府工作报告 of 2025 plans 2025: a section headed with its own year (三、2025年重点工作) sets targets
+    plans_its_year = bool(chunk.year) and "工作报告" in chunk.title and any(
+        f"{chunk.year}年" in h and not _REVIEW_SECTION.search(h) for h in chunk.section)
     for s, e in _sentence_spans(text):
         where = (chunk.text[s:e], chunk.start + s, chunk.start + e, chunk.section)
-        goal = states_a_goal(text[s:e], chunk.section)
+        goal = states_a_goal(text[s:e], chunk.section) or plans_its_year
         for metric, value, unit, qualifier, kind, at in _sentence_figures(text[s:e], chunk.region):
             context = _context(metric, text, s, e, s + at, chunk.section)
             # 预计…增长5.2%左右, or …左右 in a review, is an estimate of the result, not a target

@@ -34,9 +34,22 @@ def fact_score(query: Query, fact: Fact, meaning: float | None = None) -> float:
     lexical = max((metric_score(form, query.field, fact, query.change, query.unit) for form in forms), default=0.0)
     if not meaning or meaning < MEANING_FLOOR or not forms:
         return lexical
+    if _two_named_figures(forms[0], fact):
+        return lexical  # 一般公共预算收入 and 固定资产投资 are both figures the thesaurus knows: close in meaning, not one
     by_meaning = max(MEANING_WEIGHT * meaning * _gate(form, fact, query.change, query.unit) * _agreement(form, query.field, fact)
                      for form in forms)
     return round(max(lexical, by_meaning), 4)
+
+
+def _two_named_figures(asked: str, fact: Fact) -> bool:
+    """Whether the asked metric and the fact's are figures the thesaurus names apart (人均地区生产总值 names
+    地区生产总值; 一般公共预算收入 is another)."""
+    thesaurus = load_thesaurus()
+    b = thesaurus.group(_named(fact.metric))
+    if b is None:
+        return False
+    named = {g.canonical for _, _, g in thesaurus.find(_named(asked))}
+    return bool(named) and b.canonical not in named
 
 
 def _agreement(query_metric: str, query_context: str, fact: Fact) -> float:
@@ -117,6 +130,11 @@ def _gate(query_metric: str, fact: Fact, change: bool, unit: str) -> float:
     is read off the whole name: 社会消费品零售总额 is money, though canonical_metric drops 总额."""
     if change:
         return 1.0 if fact.kind == "change" and fact.unit in ("%", "个百分点") else 0.0
+    have = base_unit(fact.unit)
+    if unit == "元":  # 花了多少钱 is money, not 1824人
+        return 1.0 if have.endswith("元") else 0.8 if not have and fact.unit else 0.0
+    if unit == "%":
+        return 1.0 if fact.unit in ("%", "‰", "个百分点") else 0.0
     if unit not in ("", "%", "元"):  # 多少场 is answered in 场, not in 件
         have = base_unit(fact.unit)
         if have == unit or {have, unit} <= _SAME_COUNT[0] or {have, unit} <= _SAME_COUNT[1]:

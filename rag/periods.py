@@ -24,6 +24,7 @@ _RANGE = re.compile(
     r"(?:从|from\s+|between\s+)?((?:19|20)\d{2})\s*年?\s*(?:到|至|—|–|-|~|～|－|to|and|until)\s*((?:19|20)\d{2})\s*年?", re.I
 )
 _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年(?:度)?|(?=\s*[、和与及,，]\s*(?:19|20)\d{2}\s*年)|(?![\d万亿千百元%]))")
+_SINCE = re.compile(r"((?:19|20)\d{2})\s*年(?:以来|至今)")
 _REPORT = re.compile(r"((?:19|20)\d{2})\s*年(?:度)?的?(?:政府工作|法治政府建设(?:情况)?|管委会工作|工作)报告")
 _EVERY_YEAR = re.compile(r"历年|每年|逐年|各年|历来|每一年|多年来|over the years|each year|every year|year by year", re.I)
 _RELATIVE = re.compile(r"去年|今年|前年|明年|上年|本年|当年|近\s*[一二两三四五六七八九十\d]+\s*年|过去\s*[一二两三四五六七八九十\d]+\s*年|"
@@ -67,7 +68,15 @@ def read_period(text: str, index, regions) -> tuple[Period, list[tuple[int, int]
         return Period(tuple(sorted(set(kind_years))), label=label, report_years=report_years, named_report=True), spans
     years: set[int] = set()
     labels: list[str] = []
+    for m in _SINCE.finditer(text):  # 2021年以来: each year from then to the latest the reports review
+        reports = [r for r in index.reports.values() if not regions or r.region in regions]
+        last = (now_of(reports) or dt.date.today().year) - 1
+        years |= set(range(int(m.group(1)), max(int(m.group(1)), last) + 1))
+        spans.append(m.span())
+        labels.append(f"{m.group(1)}–{last}")
     for m in _RANGE.finditer(text):
+        if any(s <= m.start() < e for s, e in spans):
+            continue
         a, b = sorted((int(m.group(1)), int(m.group(2))))
         if b - a <= 30:
             years |= set(range(a, b + 1))

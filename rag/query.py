@@ -62,6 +62,7 @@ class Query:
     target: bool = False  # 目标 / 预期: a goal is asked, not a result
     unit: str = ""  # "%" for rates, 件 / 人 / 元 …
     regions: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()  # 不算大鹏新区: left out of the comparison
     unknown_places: tuple[str, ...] = ()
     scope: Scope = dataclasses.field(default_factory=Scope)
     period: Period = dataclasses.field(default_factory=Period)
@@ -144,11 +145,11 @@ def describe_scope(scope: Scope) -> str:
 _TOP = re.compile(r"(?:(?<=排)|(?<=位列)|(?<=进入))前\s*(\d+|[一二两三四五六七八九十])|前\s*(\d+|[一二两三四五六七八九十])\s*(?:名|位|强)|"
                   r"(?<![a-z])top\s*(\d+)(?!\d)", re.I)
 _CN_SMALL = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
-_LEVEL_WORDS = (("省份", "province"), ("省区市", "province"), ("省", "province"), ("全国", "province"),
+_LEVEL_WORDS = (("省份", "province"), ("省区市", "province"), ("省区", "province"), ("省", "province"), ("全国", "province"),
                 ("区县", "county"), ("区", "county"), ("县", "county"), ("市", "county"))
-_LEVEL = re.compile(r"(?:哪个|哪一个|哪些|哪几个|哪几|哪家|各个|各|每个|所有|全国|全部|这几个|几个|的)(省份|省区市|省|区县|区|县|市|地区|地方|城市)(?![\u4e00-\u9fff]|有|是|中|里|排)|"
+_LEVEL = re.compile(r"(?:哪个|哪一个|哪些|哪几个|哪几|哪家|各个|各|每个|所有|全国|全部|这几个|几个|的)(省份|省区市|省区|省|区县|区|县|市|地区|地方|城市)(?![\u4e00-\u9fff]|有|是|中|里|排)|"
                     r"(?:哪个|哪一个|哪些|哪几个|哪几|哪家|各个|各|每个|所有|全国|这几个)(省份|省区市|省|区县|区|县|市|地区|地方|城市)|"
-                    r"(省份|省区市|区县)")
+                    r"(省份|省区市|省区|区县)")
 _LEVEL_EN = re.compile(r"\b(provinces?|districts?|counties|county)\b", re.I)
 
 
@@ -162,7 +163,8 @@ def parse(question: str, index: Index, previous: Query | None = None, thesaurus:
     en = "_en" if english else ""
     gazetteer = index.gazetteer()
     mentions = gazetteer.find(text) if not english else []
-    regions = list(dict.fromkeys(m.region for m in mentions if m.region))
+    excluded = [m.region for m in mentions if m.region and _EXCLUDE.search(text[max(0, m.start - 4) : m.start])]
+    regions = list(dict.fromkeys(m.region for m in mentions if m.region and m.region not in excluded))
     within, unknown = _other_places(mentions, regions, gazetteer)
     # 北京市朝阳区: the question is about the district the index lacks, not about 北京市
     regions = [r for r in regions if not any(r in p for m in mentions if not m.region for p in m.place.parents)]
@@ -186,6 +188,9 @@ def parse(question: str, index: Index, previous: Query | None = None, thesaurus:
     if group:
         members = tuple(r for r in group[0].members if r in index.regions)
         scope = Scope("province", group[0].name, scope.previous, members)
+    if excluded:
+        kept = tuple(r for r in (scope.regions or scope_members_of(scope, index)) if r not in excluded)
+        scope = Scope(scope.level, scope.within, scope.previous, kept)
     if intent in ("lookup", "summary") and within and not regions and not unknown:
         unknown = [within]  # 深圳GDP: the index has its districts' reports, not the city's
     target = bool(has_word(text, "target" + en)) and intent != "summary"
@@ -200,7 +205,7 @@ def parse(question: str, index: Index, previous: Query | None = None, thesaurus:
         word=_superlative_word(text, descending) if intent == "superlative" else "",
         threshold=threshold, metric=metric if keeps_metric else "", metric_forms=forms if keeps_metric else (),
         field=field_, change=change, target=target, unit=unit,
-        regions=tuple(regions), unknown_places=tuple(unknown), scope=scope, period=period, topic=topic,
+        regions=tuple(regions), excluded=tuple(excluded), unknown_places=tuple(unknown), scope=scope, period=period, topic=topic,
         terms=tuple(terms), wants_number=bool(unit or threshold or _numberish(text, english)) and intent != "summary",
     )
     return follow_up(query, previous, index) if previous is not None else query
@@ -222,7 +227,7 @@ def _other_places(mentions, regions, gazetteer) -> tuple[str, list[str]]:
     return within, unknown
 
 
-_REPORT_WORDS = re.compile(r"^(?:(?:政府|法治政府建设|法治政府|施政|管委会)?(?:工作)?(?:情况)?报告|报告|report|reports|index|cover|[年的]+)+$", re.I)
+_REPORT_WORDS = re.compile(r"^(?:(?:政府|法治政府建设|法治政府|施政|管委会)?(?:工作)?(?:情况)?(?:报告)?|报告|report|reports|index|cover|[年的]+)+$", re.I)
 _RANKING = re.compile(r"倒数|垫底|末位|拔得头筹|榜首|居首|领跑|殿后|吊车尾|[前后]\s*(?:\d+|[一二两三四五六七八九十])\s*(?:名|位|强)")
 _LAST_N = re.compile(r"后\s*(\d+|[一二两三四五六七八九十])\s*(?:名|位)|\bbottom\s*(\d+)", re.I)
 
@@ -313,6 +318,14 @@ def _strip(text: str, mentions, spans, english: bool) -> str:
         return out
     out = re.sub(r"(19|20)\d{2}\s*年?(度)?", " ", out)
     return out
+
+
+_EXCLUDE = re.compile(r"(?:不算|不含|不包括|除了|除去|排除|去掉|扣除)\s*$")
+
+
+def scope_members_of(scope: Scope, index: Index) -> tuple[str, ...]:
+    gazetteer = index.gazetteer()
+    return tuple(r for r in index.regions if not scope.level or level_of(gazetteer.regions[r]) == scope.level)
 
 
 def scope_members(query: Query, index: Index) -> tuple[str, ...]:

@@ -63,8 +63,14 @@ def retrieve(index: Index, query: Query, k: int = 10, method: str = "hybrid", em
         return []
     regions = set(query.regions) or (set(query.scope.regions) if query.scope.previous or query.scope.within else set())
     years = set(query.period.report_years or ())
-    lexical = query.search_text if query.language == "zh" else f"{query.search_text} {query.text}"
-    return _ranked(index, lexical, dense_text(query), k, regions, years, method, embedder)
+    # The question's own words with the report name of its metric (GDP → 地区生产总值): on 84 lookups written
+    # from the reports, hit@5 81 and MRR 0.853, against 79 / 0.831 with every name of every term and 68 / 0.691
+    # with the words alone (bench/results/retrieval.txt)
+    words = dense_text(query)
+    lexical = f"{words} {' '.join(query.metric_forms[:1])}" if query.language == "zh" else f"{query.search_text} {words}"
+    if query.intent == "summary":  # 打算 finds the section headed 安排
+        lexical = f"{lexical} {query.search_text}"
+    return _ranked(index, lexical, words, k, regions, years, method, embedder)
 
 
 def dense_text(query: Query) -> str:

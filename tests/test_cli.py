@@ -248,3 +248,21 @@ def test_chat_answers_a_follow_up_in_the_terminal(seeds_index, capsys, monkeypat
     assert code == 0 and "镜湖区最高" in out
     second = out.split("镜湖区最高", 1)[1]
     assert "鹿城区" in second and "地区：鹿城区" in second
+
+
+def test_a_users_thesaurus_file_adds_their_words(seeds_index, capsys, tmp_path, monkeypatch):
+    from rag.thesaurus import load_thesaurus
+
+    mine = tmp_path / "我的词表.tsv"
+    mine.write_text("metric\t法律援助案件\t援助官司\t件\n", encoding="utf-8")
+    monkeypatch.setenv("RAG_THESAURUS", "")  # recorded, so the files `--thesaurus` adds are undone after the test
+    try:
+        code, out, _ = rag(capsys, "ask", "镜湖区2024年援助官司多少件?", "--thesaurus", mine, "--index", seeds_index)
+        assert code == 0 and "644件" in out
+        bad = tmp_path / "bad.tsv"
+        bad.write_text("synonym 援助官司\n", encoding="utf-8")
+        code, _, err = rag(capsys, "parse", "援助官司多少件", "--thesaurus", bad, "--index", seeds_index)
+        assert code == 1 and "bad.tsv:1" in err and "类别" in err
+    finally:
+        monkeypatch.setenv("RAG_THESAURUS", "")
+        load_thesaurus.cache_clear()

@@ -10,8 +10,7 @@ from pathlib import Path
 import pytest
 
 from rag.answer import ask
-from rag.evaluate import evaluate, load_questions
-from rag.search import search
+from rag.evaluate import evaluate, load_questions, retrieve_for
 from rag.store import load_index
 
 pytestmark = pytest.mark.slow
@@ -24,7 +23,7 @@ CALIBRATION = ROOT / "bench" / "calibration.jsonl"
 def run(index_path: Path, questions: Path) -> dict:
     index = load_index(index_path)
     return evaluate(
-        index, load_questions(questions), lambda q, k: search(index, q, k=k), lambda q: ask(index, q), k=5
+        index, load_questions(questions), lambda q, k: retrieve_for(index, q, k), lambda q: ask(index, q), k=5
     )
 
 
