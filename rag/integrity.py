@@ -5,7 +5,7 @@ A truncated, deleted or edited index file must never load into a silent wrong an
 sha256 over every file costs 34 ms per 50 MB here (bench/results/faults.txt): 1.8 ms of the seeds index's 9 ms load,
 but ~4 s for the 5-6 GB of a million-chunk index. So sizes and row counts are checked at every load, and
 checksums too while the files total at most CHECKSUM_BELOW bytes (every index of a few thousand reports);
-`check_index` (rag/store.py, `rag index --check`) verifies every checksum of any index. A file's sha256 is
+`check_index` (rag/store.py, `rag check`) verifies every checksum of any index. A file's sha256 is
 computed once, when it is written; a version that links a file from an older one copies its record.
 """
 
