@@ -135,8 +135,8 @@ def kill_matrix(base: Path, work: Path, extra: Path, say) -> tuple[int, int, int
         ("向量化中途（第一批 128 段已完成）", "", hears(f"{EMBED_SLICE}/")),
         ("等待写锁（另一写入者持锁）", "lock", hears("等待它完成")),
         ("写入：临时文件夹刚建立", "", sees(".tmp-v-*")),
-        ("写入：vectors.npy 已写", "", sees(".tmp-v-*/vectors.npy")),
-        ("写入：bm25 已写", "", sees(".tmp-v-*/bm25/params.index.json")),
+        ("写入：vectors.npy 已写", "", sees(".tmp-v-*/seg-*/vectors.npy")),
+        ("写入：postings 已写", "", sees(".tmp-v-*/seg-*/postings_tf.npy")),
         ("写入：manifest.json 已写（fsync 中）", "", sees(".tmp-v-*/manifest.json")),
         ("写入：新版本改名之后", "", sees("v-*", more_than=1)),
         ("写入：CURRENT 切换之后", "", lambda ix, w: wait_for(lambda: (ix / "CURRENT").read_text() != base_version, w)),
@@ -191,7 +191,7 @@ def damage_matrix(base: Path, work: Path, say) -> tuple[int, int, int]:
     files = sorted(p.relative_to(base / version).as_posix() for p in (base / version).rglob("*") if p.is_file())
     cases: list[tuple[str, str]] = [(f, how) for f in files for how in ("截断一半", "删除")]
     cases += [(f, "删去四分之一行") for f in files if f.endswith(".jsonl")]
-    cases += [("vectors.npy", "全部置零"), ("manifest.json", "改成无效 JSON")]
+    cases += [(next(f for f in files if f.endswith("vectors.npy")), "全部置零"), ("manifest.json", "改成无效 JSON")]
     cases += [("CURRENT", "删除"), ("CURRENT", "写入乱码"), ("CURRENT", "指向不存在的版本")]
     base_docs = set(load_index(base).reports)
     say(f"损坏：基础索引 {len(base_docs)} 份短报告，每种损坏后按提示的命令重建")

@@ -347,7 +347,7 @@ def chunk_sentences(index: Index, chunk: Chunk):
 
 
 def _chunk_row(index: Index, chunk: Chunk) -> int:
-    rows = index.__dict__.setdefault("_rows", {})
+    rows = index.chunks.rows_by_start  # (doc, start) → row, from the chunk columns
     if not rows:
         rows.update({(c.doc, c.start): i for i, c in enumerate(index.chunks)})
     return rows[(chunk.doc, chunk.start)]

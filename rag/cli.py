@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
     c = command("remove", _cmd_remove, "remove a report from the index")
     c.add_argument("doc")
 
+    command("check", _cmd_check, "verify every index file against its manifest, checksums included")
+
     c = command("search", _cmd_search, "search passages; QUERY '-' reads one query a line from stdin")
     c.add_argument("query")
     _add_search_options(c)
@@ -147,7 +149,7 @@ def _cmd_docs(args) -> int:
             "year": r.year,
             "issuer": r.issuer,
             "date": r.date,
-            "chunks": sum(1 for c in index.chunks if c.doc == r.doc),
+            "chunks": index.chunks.count(r.doc),
             "chars": len(r.text),
         }
         for r in sorted(index.reports.values(), key=lambda r: r.doc)
@@ -170,6 +172,14 @@ def _cmd_show(args) -> int:
     else:
         print(f"《{r.title}》 {r.region} {r.year or ''}\n")
         print(r.text)
+    return 0
+
+
+def _cmd_check(args) -> int:
+    from rag.store import check_index
+
+    index = check_index(args.index)
+    print(f"索引完好：{len(index.reports)} 份报告，{len(index.chunks)} 个段落，{len(index.manifest['files'])} 个文件校验一致")
     return 0
 
 

@@ -7,8 +7,9 @@ that only gives a year-on-year change is listed apart; a region that gives no fi
 
 from __future__ import annotations
 
-import bisect
 from collections import Counter
+
+import numpy as np
 
 from rag.embed import Embedder
 from rag.facts import normalized_value
@@ -28,17 +29,23 @@ def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Ans
     if not (query.metric or query.metric_forms):
         return None
     members = set(scope_members(query, index))
-    candidates = [f for f in index.facts if f.region in members and f.target == query.target]
+    rows = index.facts.rows(members, query.target)
+    # a fact's score reads only its metric, field, unit and kind (rag/match.py): score each such
+    # combination once (at a million chunks there are millions of facts, but thousands of combinations)
+    candidates, which = index.facts.distinct(rows)
     embedder = embedder or (index.embedder() if index.chunks else None)
     asked = asked_vector(query, embedder)
     meaning = index.metric_vectors.similarity(asked, candidates) if asked is not None and index.metric_vectors else {}
     by_name = [fact_score(query, f) for f in candidates]
     # when reports give the figure under the asked name, a figure only close in meaning does not join them
     if max(by_name, default=0) < NAMED:
-        scored = [(fact_score(query, f, meaning.get(phrase(f))), f) for f in candidates]
-    else:
-        scored = list(zip(by_name, candidates, strict=True))
-    scored = [(s, f) for s, f in scored if s > 0 and not narrower_than(query, f, f.sentence)]
+        by_name = [fact_score(query, f, meaning.get(phrase(f))) for f in candidates]
+    score = np.array(by_name)[which] if len(rows) else np.zeros(0)
+    # below MIN_METRIC_SCORE a fact never passes the cutoff below, so only those above are read out
+    passing = np.flatnonzero(score >= MIN_METRIC_SCORE)
+    narrower: dict[tuple[str, str, str], bool] = {}  # the same sentence in many reports is read once
+    scored = [(float(s), f) for s, f in zip(score[passing], index.facts.at(rows[passing]), strict=True)
+              if not _narrower(narrower, query, f)]
     if not scored:
         return None
     # Only figures of the asked metric, not its neighbours: 化解率 is no 调解率 when 调解率 is given.
@@ -85,6 +92,13 @@ def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Ans
         lines += ["", "其他报告："] + others
     return Answer(query.text, with_sources("\n".join(lines), citations, query), "compare", tuple(citations),
                   tuple(rows), query=query)
+
+
+def _narrower(seen: dict, query: Query, f: Fact) -> bool:
+    key = (f.metric, f.context, f.sentence)  # what narrower_than reads of a fact
+    if key not in seen:
+        seen[key] = narrower_than(query, f, f.sentence)
+    return seen[key]
 
 
 def _best_per_region(scored: list[tuple[float, Fact]], change: bool) -> tuple[list[Fact], list[Fact]]:
@@ -186,13 +200,9 @@ def _add_dense_evidence(index: Index, query: Query, scored, embedder):
         return scored
     embedder = embedder or index.embedder()
     q = embedder.encode_query([query.text])[0]
-    starts: dict[str, list[tuple[int, int]]] = {}
-    for i, c in enumerate(index.chunks):
-        starts.setdefault(c.doc, []).append((c.start, i))
     out = []
     for s, f in scored:
-        spans = starts.get(f.doc, [])
-        pos = bisect.bisect_right(spans, (f.start, len(index.chunks))) - 1
-        sim = float(index.vectors[spans[pos][1]] @ q) if pos >= 0 else 0.0
+        row = index.chunks.row_at(f.doc, f.start)  # the chunk the fact's sentence starts in
+        sim = float(index.vectors[row] @ q) if row >= 0 else 0.0
         out.append((s + 0.1 * sim, f))
     return out

@@ -2,7 +2,11 @@
 
 A truncated, deleted or edited index file must never load into a silent wrong answer (100 chunks read against
 135 vectors answers "nothing found"), nor into a traceback: it is one line naming the file and the fix.
-sha256 over every file costs 34 ms per 50 MB here (bench/results/faults.txt): 1.8 ms of the seeds index's 9 ms load.
+sha256 over every file costs 34 ms per 50 MB here (bench/results/faults.txt): 1.8 ms of the seeds index's 9 ms load,
+but ~4 s for the 5-6 GB of a million-chunk index. So sizes and row counts are checked at every load, and
+checksums too while the files total at most CHECKSUM_BELOW bytes (every index of a few thousand reports);
+`check_index` (rag/store.py, `rag check`) verifies every checksum of any index. A file's sha256 is
+computed once, when it is written; a version that links a file from an older one copies its record.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from pathlib import Path
 from rag.errors import IndexDamagedError, RagError
 
 _BLOCK = 1 << 20
+CHECKSUM_BELOW = 256 * 2**20  # bytes: checksums at load cost up to ~0.2 s below this
 
 
 @dataclass(frozen=True)
@@ -34,28 +39,39 @@ class Location:
         )
 
 
+def record_of(path: Path) -> dict:
+    """What the manifest records of a file: {"bytes": size, "sha256": hex}."""
+    return {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+
+
 def file_records(version: Path) -> dict[str, dict]:
     """{relative path: {"bytes": size, "sha256": hex}} for every file of a version folder but the manifest."""
     return {
-        p.relative_to(version).as_posix(): {"bytes": p.stat().st_size, "sha256": _sha256(p)}
+        p.relative_to(version).as_posix(): record_of(p)
         for p in sorted(version.rglob("*"))
         if p.is_file() and p.name != "manifest.json"
     }
 
 
-def verify_files(at: Location, manifest: dict) -> None:
+def verify_files(at: Location, manifest: dict, checksums: bool | None = None) -> None:
     """Raise `IndexDamagedError` for the first file that is missing or differs from the manifest's record.
 
-    Manifests written before the records existed have none; their index is still checked by `verify_counts`.
+    Sizes are always checked; checksums when `checksums` says so (None: while the files total at most
+    CHECKSUM_BELOW bytes). Manifests written before the records existed have none; their index is still
+    checked by `verify_counts`.
     """
-    for name, record in manifest.get("files", {}).items():
+    records = manifest.get("files", {})
+    if checksums is None:
+        checksums = sum(r["bytes"] for r in records.values()) <= CHECKSUM_BELOW
+    for name, record in records.items():
         path = at.version / name
         if not path.is_file():
             raise at.damaged(name, "文件不存在")
         size = path.stat().st_size
         if size != record["bytes"]:
             raise at.damaged(name, f"{size} 字节，应为 {record['bytes']} 字节")
-        if _sha256(path) != record["sha256"]:
+    for name, record in records.items() if checksums else ():
+        if _sha256(at.version / name) != record["sha256"]:
             raise at.damaged(name, "内容校验和不符")
 
 

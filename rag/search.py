@@ -1,5 +1,8 @@
 """Hybrid retrieval: BM25 over jieba tokens and dense FAISS search, fused, with region/year filters.
 
+Filters are masks over the chunk columns (rag/tables.py); BM25's best are taken by partition, not a
+full sort; dense search runs over each segment's FAISS index with a bitmap of the allowed rows (rag/dense.py).
+
 `retrieve` takes a parsed question (rag/query.py): its terms, with the thesaurus's other names for its
 metric, go to BM25; its wording to the dense model; its regions and period become filters.
 `search` is the same over a plain text, for `rag search`.
@@ -9,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import faiss
 import numpy as np
 
 from rag.crosslingual import chinese_terms, has_cjk
@@ -27,7 +29,6 @@ RRF_K = 60
 BM25_WEIGHT = 1.0
 DENSE_WEIGHT = 0.2
 POOL = 100  # candidates taken from each ranking before fusion
-
 
 
 def search(
@@ -80,7 +81,7 @@ def dense_text(query: Query) -> str:
 
 
 def _ranked(index, lexical: str, dense: str, k, regions: set[str], years: set[int], method, embedder) -> list[Hit]:
-    allowed = _allowed(index, regions, years)
+    allowed = index.chunks.allowed(regions, years)
     if not allowed.any():
         return []
     ranked: list[tuple[np.ndarray, float]] = []
@@ -97,15 +98,6 @@ def _ranked(index, lexical: str, dense: str, k, regions: set[str], years: set[in
     return [Hit(index.chunks[i], rank, score) for rank, (i, score) in enumerate(best, start=1)]
 
 
-def _allowed(index: Index, regions: set[str], years: set[int]) -> np.ndarray:
-    mask = np.ones(len(index.chunks), dtype=bool)
-    if regions:
-        mask &= np.array([c.region in regions for c in index.chunks])
-    if years:
-        mask &= np.array([c.year in years for c in index.chunks])
-    return mask
-
-
 def _bm25_ranking(index: Index, query: str, allowed: np.ndarray) -> np.ndarray:
     if not has_cjk(query):  # an English question shares no words with the reports: look its terms up
         terms = chinese_terms(query, index.word_counts, index.regions)
@@ -113,20 +105,21 @@ def _bm25_ranking(index: Index, query: str, allowed: np.ndarray) -> np.ndarray:
     tokens = index.segmenter().tokens(query)
     if not tokens:
         return np.array([], dtype=np.int64)
-    scores = index.bm25.get_scores(tokens)
-    scores = np.where(allowed, scores, -np.inf)
-    order = np.argsort(-scores, kind="stable")
-    return order[np.isfinite(scores[order]) & (scores[order] > 0)][:POOL]
+    return top_rows(index.bm25.get_scores(tokens), allowed, POOL)
+
+
+def top_rows(scores: np.ndarray, allowed: np.ndarray, k: int) -> np.ndarray:
+    """Rows of the `k` best positive `scores` among `allowed`, best first, ties in row order: what a stable
+    argsort of all of them gives, without sorting a million (a full argsort took 56-117 ms at 1M)."""
+    rows = np.flatnonzero(allowed & (scores > 0))
+    if len(rows) > k:
+        values = scores[rows]
+        kth = np.partition(values, len(values) - k)[len(values) - k]
+        rows = rows[values >= kth]  # every row tied with the k-th stays, for the tie-break below
+    return rows[np.lexsort((rows, -scores[rows]))][:k]
 
 
 def _dense_ranking(index: Index, query: str, allowed: np.ndarray, embedder: Embedder) -> np.ndarray:
     q = embedder.encode_query([query]).astype(np.float32)
     n = min(POOL, int(allowed.sum()))
-    params = None
-    if not allowed.all():
-        selector = faiss.IDSelectorBatch(np.flatnonzero(allowed).astype(np.int64))
-        params = faiss.SearchParametersHNSW(sel=selector) if hasattr(index.faiss_index, "hnsw") else (
-            faiss.SearchParameters(sel=selector)
-        )
-    _, ids = index.faiss_index.search(q, n, params=params)
-    return ids[0][ids[0] >= 0]
+    return index.faiss_index.search(q, n, None if allowed.all() else allowed)

@@ -1,112 +1,61 @@
-"""The index on disk: chunks, FAISS vectors, BM25 state, facts and a manifest, written atomically.
+"""The index on disk: load it (checked against its manifest), add reports to it, remove them, atomically.
 
-A version folder (rag/versions.py: how it is written and switched to) holds manifest.json, reports.jsonl,
-chunks.jsonl, vectors.npy, faiss.index, bm25/ (bm25s), tokens.jsonl and facts.jsonl. The manifest records
-each file's size and sha256 and each file's row count; `load_index` checks them all (rag/integrity.py).
-metrics.jsonl + metric_vectors.npy hold what each distinct fact metric means (rag/metric_vectors.py).
+What is on disk is rag/layout.py's (version folders of segments, FORMAT 2; an index of FORMAT 1, from
+before segments, still loads, and its next write stores it anew without re-embedding); how segments are
+made and merged is rag/segments.py's; a version goes live atomically (rag/versions.py) and is checked
+at load (rag/integrity.py). The loaded Index is rag/index.py's: chunks and facts as columns (rag/tables.py),
+BM25 scored from postings (rag/lexical.py), vectors memory-mapped and searched per segment (rag/dense.py).
 
-Adding reports re-embeds only new or changed reports (which file is which report: rag/identity.py). Writers
-take the index lock (rag/lock.py) only to merge and write, so two writers never lose each other's reports.
+Adding reports re-embeds only new or changed reports (which file is which report: rag/identity.py), and
+segments them with jieba; the reports already indexed keep their files. Writers take the index lock
+(rag/lock.py) only to merge and write, so two writers never lose each other's reports.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
 import os
+import secrets
 import shlex
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import bm25s
-import faiss
 import numpy as np
 from tqdm import tqdm
 
 from rag.embed import Embedder, load_embedder, model_name, vector_kind
-from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError, UnknownDocError
-from rag.facts import FACTS_VERSION, extract_facts
+from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError
 from rag.identity import plan_reports
+from rag.index import Index, assemble
 from rag.ingest import collect_report_files, read_report
-from rag.integrity import Location, file_records, reading, verify_counts, verify_files
+from rag.integrity import Location, reading, record_of, verify_files
+from rag.layout import FORMAT, Segment, read_format1, read_segment, read_vocab, write_segment, write_vocab
 from rag.lock import WAIT_SECONDS, index_lock
 from rag.metric_vectors import MetricVectors, build_metric_vectors, load_metric_vectors, save_metric_vectors
-from rag.places import Gazetteer, gazetteer_for
 from rag.sections import CHUNKER_VERSION, chunk_report
-from rag.segment import Segmenter, segmenter_for
-from rag.types import Chunk, Fact, Report
-from rag.versions import current_version, new_version, read_lines, write_lines
+from rag.segment import segmenter_for
+from rag.segments import (
+    Vocab,
+    arrange,
+    fact_samples,
+    new_segment,
+    read_reports,
+    searchable_text,
+    with_current_facts,
+    with_regions,
+)
+from rag.types import Report
+from rag.versions import current_version, link_or_copy, new_version
 
-FORMAT = 1
-# An exact scan costs ~6 ms per query at 100k chunks here (bench/bench.py), well under the ~17 ms of
-# embedding the query, and it is exact; the approximate HNSW graph only pays off far beyond that.
-HNSW_ABOVE = 500_000
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128  # FAISS's default of 16 loses recall
+__all__ = ["FORMAT", "Index", "IndexingResult", "add_reports", "check_index", "check_model", "load_index",
+           "remove_report", "searchable_text", "segmenter_for"]
+
 MAX_REPORT_BYTES = 8 * 1024 * 1024  # real reports are < 1 MB; a bigger file is almost surely not one
 EMBED_SLICE = 128  # chunks embedded per call, so a caller hears progress on a long report
-
-
-@dataclass
-class Index:
-    """A loaded index: everything search and answer need, in memory."""
-
-    path: Path
-    manifest: dict
-    reports: dict[str, Report]
-    chunks: list[Chunk]
-    vectors: np.ndarray
-    tokens: list[list[str]]
-    facts: list[Fact]
-    faiss_index: faiss.Index
-    bm25: bm25s.BM25
-    version: str = ""  # the version folder's name: another writer's write changes it
-    metric_vectors: MetricVectors | None = None
-
-    @property
-    def model(self) -> str:
-        return self.manifest["model"]
-
-    @property
-    def backend(self) -> str:
-        """The embedding backend the vectors came from; indexes from before backends existed used torch."""
-        return self.manifest.get("backend", "torch")
-
-    def embedder(self) -> Embedder:
-        """The model and backend to embed queries with: the ones the index was built with."""
-        return load_embedder(self.model, self.backend)
-
-    @property
-    def regions(self) -> tuple[str, ...]:
-        return tuple(sorted({r.region for r in self.reports.values() if r.region}))
-
-    def segmenter(self) -> Segmenter:
-        return segmenter_for(self.regions)
-
-    def gazetteer(self) -> Gazetteer:
-        """The places questions may name: this index's regions, then every division of China."""
-        return self._gazetteer
-
-    @functools.cached_property
-    def _gazetteer(self) -> Gazetteer:
-        hints: dict[str, str] = {}
-        for r in self.reports.values():  # the file name, title and opening say where a report is from
-            hints[r.region] = hints.get(r.region, "") + f" {r.doc} {r.title} {r.text[:1500]}"
-        return gazetteer_for(self.regions, hints)
-
-    @functools.cached_property
-    def word_counts(self) -> dict[str, int]:
-        """In how many chunks each word occurs: the reports' own words for an English question's terms."""
-        return dict(Counter(w for tokens in self.tokens for w in set(tokens)))
-
-    def report(self, doc: str) -> Report:
-        if doc not in self.reports:
-            raise UnknownDocError(f"没有名为 {doc} 的报告；`rag docs` 列出已索引的报告")
-        return self.reports[doc]
 
 
 @dataclass
@@ -120,22 +69,15 @@ class IndexingResult:
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (doc, what is odd): indexed all the same
 
 
-def searchable_text(chunk: Chunk) -> str:
-    """What is embedded and BM25-indexed for a chunk: its text under the report title and section path.
-
-    Many passages never name their region or year; the title and headings carry them.
-    """
-    head = " ".join(x for x in (chunk.title, chunk.region, f"{chunk.year}年" if chunk.year else "") if x)
-    path = " ".join(chunk.section)
-    return f"{head}\n{path}\n{chunk.text}" if path else f"{head}\n{chunk.text}"
+# ---------------------------------------------------------------------------------------------- load
 
 
 def load_index(path: str | Path) -> Index:
-    """Load the live version of the index at `path`, checking every file against the manifest.
+    """Load the live version of the index at `path`, checking its files against the manifest.
 
-    Raises `IndexNotFoundError` when there is none, `IndexMismatchError` when it is of an older format, and
-    `IndexDamagedError` (one line: the file, what is wrong, the command that rebuilds it) when a file is
-    missing, cut short or changed.
+    Raises `IndexNotFoundError` when there is none, `IndexMismatchError` when it is of a format or chunker
+    this code does not read, and `IndexDamagedError` (one line: the file, what is wrong, the command that
+    rebuilds it) when a file is missing, cut short or changed (rag/integrity.py: which checks run when).
     """
     root = Path(path)
     version = current_version(root)
@@ -147,39 +89,41 @@ def load_index(path: str | Path) -> Index:
         if not isinstance(manifest, dict) or not {"model", "dim", "reports"} <= set(manifest):
             raise ValueError("incomplete")  # a cut manifest may still be JSON
     at = Location(root, version, tuple(shlex.quote(s) for s in manifest.get("sources", []) if Path(s).exists()))
-    if manifest.get("format") != FORMAT or manifest.get("chunker") != CHUNKER_VERSION:
+    if manifest.get("format") not in (1, FORMAT) or manifest.get("chunker") != CHUNKER_VERSION:
         raise IndexMismatchError(
-            f"{root} 的索引格式或分块版本已过期（{manifest.get('chunker')}，当前 {CHUNKER_VERSION}）；"
-            f"请重新运行 `rag index PATH… --index {root} --rebuild`"
+            f"{root} 的索引格式或分块版本已过期（格式 {manifest.get('format')}，{manifest.get('chunker')}；"
+            f"当前格式 {FORMAT}，{CHUNKER_VERSION}）；请重新运行 `rag index PATH… --index {root} --rebuild`"
         )
     verify_files(at, manifest)
-    with reading(at, "reports.jsonl"):
-        reports = {r.doc: r for r in map(_report_from, read_lines(version / "reports.jsonl"))}
-    with reading(at, "chunks.jsonl"):
-        chunks = [_with_section(Chunk, line) for line in read_lines(version / "chunks.jsonl")]
-    with reading(at, "facts.jsonl"):
-        facts = [_with_section(Fact, line) for line in read_lines(version / "facts.jsonl")]
-    with reading(at, "tokens.jsonl"):
-        tokens = [json.loads(line) for line in read_lines(version / "tokens.jsonl")]
-    with reading(at, "vectors.npy"):
-        vectors = np.load(version / "vectors.npy")
-        if vectors.ndim != 2 or vectors.shape[1] != manifest["dim"]:
-            raise ValueError(f"shape {vectors.shape}")
-    with reading(at, "faiss.index"):
-        faiss_index = faiss.read_index(str(version / "faiss.index"))
-    with reading(at, "bm25"):
-        bm25 = bm25s.BM25.load(str(version / "bm25"), show_progress=False) if chunks else _build_bm25(tokens)
-    rows = manifest.get("rows") or {"chunks.jsonl": manifest.get("chunks"), "reports.jsonl": len(manifest["reports"])}
-    n = rows["chunks.jsonl"]
-    found = {"reports.jsonl": len(reports), "chunks.jsonl": len(chunks), "facts.jsonl": len(facts)}
-    found |= {"tokens.jsonl": len(tokens), "vectors.npy": len(vectors), "faiss.index": faiss_index.ntotal}
-    found |= {"bm25": int(bm25.scores["num_docs"]) if chunks else 0}
-    verify_counts(at, rows | {name: n for name in ("tokens.jsonl", "vectors.npy", "faiss.index", "bm25")}, found)
-    if manifest.get("facts") != FACTS_VERSION:  # facts come from the chunks alone: re-read them, no re-embedding
-        facts = [f for chunk in chunks for f in extract_facts(chunk)]
+    if manifest.get("format") == 1:
+        segment, terms = read_format1(at, manifest)
+        segments = [segment]
+    else:
+        terms = read_vocab(at)
+        if len(terms) != manifest["vocab"]:
+            raise at.damaged("vocab.jsonl", f"有 {len(terms)} 条，清单记录为 {manifest['vocab']} 条")
+        segments = [read_segment(at, meta, manifest.get("files", {}), manifest["dim"]) for meta in manifest["segments"]]
+    segments = [with_current_facts(s) for s in segments]  # facts come from the chunks alone: no re-embedding
     with reading(at, "metric_vectors.npy"):
         meanings = load_metric_vectors(version, manifest["dim"])
-    return Index(root, manifest, reports, chunks, vectors, tokens, facts, faiss_index, bm25, version.name, meanings)
+    index = assemble(root, manifest, version.name, segments, terms, meanings)
+    want = manifest.get("rows", {}) if manifest.get("format") == FORMAT else {}
+    for name, table in (("reports", index.reports), ("chunks", index.chunks)):
+        if name in want and len(table) != want[name]:
+            raise at.damaged("manifest.json", f"{name} 有 {len(table)} 条，清单记录为 {want[name]} 条")
+    return index
+
+
+def check_index(path: str | Path) -> Index:
+    """Load the index at `path` verifying every file's checksum, however large it is (`rag index --check`)."""
+    root = Path(path)
+    version = current_version(root)
+    if version is None:
+        raise _not_found(root)
+    index = load_index(root)
+    at = Location(root, root / index.version, tuple(shlex.quote(s) for s in index.manifest.get("sources", [])))
+    verify_files(at, index.manifest, checksums=True)
+    return index
 
 
 def check_model(index: Index, model: str | None, backend: str | None = None) -> None:
@@ -195,6 +139,9 @@ def check_model(index: Index, model: str | None, backend: str | None = None) -> 
             f"索引 {index.path} 的向量由后端 {index.backend} 生成，不能用 {backend} 查询；"
             f"去掉 --backend，或运行 `rag index PATH… --index {index.path} --backend {backend} --rebuild`"
         )
+
+
+# ---------------------------------------------------------------------------------------------- write
 
 
 def add_reports(
@@ -229,7 +176,8 @@ def add_reports(
     vectors: dict[str, np.ndarray] = {}
     _embed(embedder, plan.index, vectors, say, show_progress, embedded)
     with index_lock(root, wait=lock_wait, say=say):
-        current = None if rebuild else _existing(root)
+        live = current_version(root)
+        current = old if rebuild or (live and live.name) == (old and old.version) else _existing(root)
         if (current and current.version) != (old and old.version):
             _check_same_model(root, current, embedder.name, embedder.backend)
             plan = plan_reports(current.reports if current else {}, reports, replace)
@@ -254,12 +202,8 @@ def remove_report(index_path: str | Path, doc: str, progress: Callable[[str], No
     with index_lock(root, say=progress):
         index = load_index(root)
         index.report(doc)  # raises UnknownDocError with the fix
-        keep = [i for i, c in enumerate(index.chunks) if c.doc != doc]
-        facts = [f for f in index.facts if f.doc != doc]
         name_only = _NameOnly(index.manifest["model"], index.manifest["dim"], index.backend)
-        meanings = build_metric_vectors(facts, name_only, index.metric_vectors)
-        reports = {d: r for d, r in index.reports.items() if d != doc}
-        _write(root, name_only, reports, [index.chunks[i] for i in keep], index.vectors[keep], facts, meanings)
+        _write_merged(root, name_only, index, [], {}, lambda msg: None, removed={doc})
 
 
 @dataclass
@@ -347,105 +291,94 @@ def _embed(
 
 def _write_merged(
     root: Path,
-    embedder: Embedder,
+    embedder: Embedder | _NameOnly,
     old: Index | None,
     new: Iterable[Report],
     vectors: dict[str, np.ndarray],
     say: Callable[[str], None],
+    removed: Iterable[str] = (),
+    timings: dict | None = None,
 ) -> list[tuple[str, str]]:
-    """Write `old` with `new` added or replacing the reports of the same id; the warnings about `new`."""
+    """Write `old` with `new` added (replacing the reports of the same id) and `removed` dropped, as a new
+    version: kept segments linked, `new` one segment, merged as rag/segments.py decides; the warnings about `new`."""
     new = list(new)
-    replaced = {r.doc for r in new}
-    reports = {d: r for d, r in (old.reports.items() if old else []) if d not in replaced}
-    keep = [i for i, c in enumerate(old.chunks) if c.doc not in replaced] if old else []
-    chunks = [old.chunks[i] for i in keep] if old else []
-    rows = [old.vectors[keep]] if old else []
-    facts = [f for f in old.facts if f.doc not in replaced] if old else []  # load_index re-read stale ones
+    gone = {r.doc for r in new} | set(removed)
+    segments = []
+    for seg in old.segments if old else ():
+        dead = seg.dead | {i for i, r in enumerate(seg.reports) if r.doc in gone}
+        segments.append(replace(seg, dead=frozenset(dead)) if dead != seg.dead else seg)
+    vocab = Vocab(old.terms if old else ())
+    regions = {r.region for seg in segments for i, r in enumerate(seg.reports) if i not in seg.dead}
+    regions = tuple(sorted((regions | {r.region for r in new}) - {""}))
+    segmenter = segmenter_for(regions)
+    segments = [with_regions(s, regions, segmenter, vocab) for s in segments]
     warnings = []
-    for report in new:
-        reports[report.doc] = report
-        report_chunks = chunk_report(report)
-        if not report_chunks:  # e.g. a saved web page that holds only the site's menus
-            warnings.append((report.doc, "没有找到报告正文，索引中只有它的标题、地区和年份"))
-        chunks += report_chunks
-        rows += [np.stack([vectors[searchable_text(c)] for c in report_chunks])] if report_chunks else []
-        facts += [f for c in report_chunks for f in extract_facts(c)]
-    matrix = np.vstack([r.reshape(-1, embedder.dim) for r in rows]) if rows else np.zeros((0, embedder.dim))
-    meanings = build_metric_vectors(facts, embedder, old.metric_vectors if old else None)
-    _write(root, embedder, reports, chunks, matrix.astype(np.float32), facts, meanings)
-    say(f"索引已更新：{len(reports)} 份报告，{len(chunks)} 个段落")
+    if new:
+        segment, empty = new_segment(_segment_name(), new, read_reports(new, segmenter), vectors, vocab, regions,
+                                     embedder.dim, timings)
+        segments.append(segment)
+        # e.g. a saved web page that holds only the site's menus
+        warnings = [(doc, "没有找到报告正文，索引中只有它的标题、地区和年份") for doc in empty]
+    t = time.perf_counter()
+    segments = arrange(segments, vocab, embedder.dim, _segment_name)
+    if timings is not None:
+        timings["merge"] = time.perf_counter() - t
+    meanings = build_metric_vectors(fact_samples(segments), embedder, old.metric_vectors if old else None)
+    same = old is not None and old.metric_vectors is not None and old.metric_vectors.rows == meanings.rows
+    t = time.perf_counter()
+    _write(root, embedder, segments, vocab, meanings, old if same else None)
+    if timings is not None:
+        timings["files"] = time.perf_counter() - t
+    rows = sum(s.live_rows for s in segments)
+    say(f"索引已更新：{sum(len(s.reports) - len(s.dead) for s in segments)} 份报告，{rows} 个段落")
     return warnings
 
 
-def _write(
-    root: Path,
-    embedder: Embedder | _NameOnly,
-    reports: dict[str, Report],
-    chunks: list[Chunk],
-    vectors: np.ndarray,
-    facts: list[Fact],
-    meanings: MetricVectors,
-) -> None:
-    """Write a complete new version folder and make it the live one (rag/versions.py). Call under `index_lock`."""
+def _segment_name() -> str:
+    return f"seg-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
+
+
+def _write(root: Path, embedder: Embedder | _NameOnly, segments: list[Segment], vocab: Vocab,
+           meanings: MetricVectors, same_meanings: Index | None = None) -> None:
+    """Write a complete new version folder and make it the live one (rag/versions.py). Call under `index_lock`.
+    `same_meanings`: the index whose metric vector files are these (they are linked, not written)."""
     with new_version(root) as tmp:
-        segmenter = segmenter_for(tuple(sorted({r.region for r in reports.values() if r.region})))
-        tokens = [segmenter.tokens(searchable_text(c)) for c in chunks]
-        write_lines(tmp / "reports.jsonl", (asdict(r) for r in reports.values()))
-        write_lines(tmp / "chunks.jsonl", (asdict(c) for c in chunks))
-        write_lines(tmp / "facts.jsonl", (asdict(f) for f in facts))
-        write_lines(tmp / "tokens.jsonl", tokens)
-        np.save(tmp / "vectors.npy", vectors)
-        save_metric_vectors(tmp, meanings)
-        faiss.write_index(_build_faiss(vectors, embedder.dim), str(tmp / "faiss.index"))
-        if chunks:
-            _build_bm25(tokens).save(str(tmp / "bm25"), show_progress=False)
+        records = {}
+        for seg in segments:
+            records |= write_segment(tmp, seg)
+        write_vocab(tmp, vocab.terms)
+        names = ("metrics.jsonl", "metric_vectors.npy")
+        if same_meanings is not None and all((same_meanings.path / same_meanings.version / n).is_file() for n in names):
+            for name in names:
+                link_or_copy(same_meanings.path / same_meanings.version / name, tmp / name)
+        else:
+            save_metric_vectors(tmp, meanings)
+        records |= {name: record_of(tmp / name) for name in ("vocab.jsonl", *names)}
+        reports = [r for seg in segments for i, r in enumerate(seg.reports) if i not in seg.dead]
+        metas = [seg.meta() for seg in segments]
+        chunks = sum(s.live_rows for s in segments)
         manifest = {
             "format": FORMAT,
             "model": embedder.name,
             "backend": embedder.backend,
             "dim": embedder.dim,
             "chunker": CHUNKER_VERSION,
-            "facts": FACTS_VERSION,
-            "faiss": "hnsw" if len(vectors) > HNSW_ABOVE else "flat",
-            "chunks": len(chunks),
+            "faiss": max(metas, key=lambda m: m["rows"])["faiss"] if metas else "flat",
+            "chunks": chunks,
+            "vocab": len(vocab),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            "reports": {
-                r.doc: {"sha256": r.sha256, "title": r.title, "region": r.region, "year": r.year}
-                for r in reports.values()
-            },
-            "rows": {"reports.jsonl": len(reports), "chunks.jsonl": len(chunks), "facts.jsonl": len(facts)},
-            "sources": sorted({os.path.dirname(r.path) for r in reports.values()}),  # for the rebuild command
-            "files": file_records(tmp),
+            "reports": {r.doc: {"sha256": r.sha256, "title": r.title, "region": r.region, "year": r.year} for r in reports},
+            "rows": {"reports": len(reports), "chunks": chunks, "facts": sum(int(s.live_facts().sum()) for s in segments)},
+            "sources": sorted({os.path.dirname(r.path) for r in reports}),  # for the rebuild command
+            "segments": metas,
+            "files": records,
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
 
 
-def _build_faiss(vectors: np.ndarray, dim: int) -> faiss.Index:
-    if len(vectors) > HNSW_ABOVE:
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        index.hnsw.efSearch = HNSW_EF_SEARCH
-    else:
-        index = faiss.IndexFlatIP(dim)
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
-
-
 def _build_bm25(tokens: list[list[str]]) -> bm25s.BM25:
+    """bm25s over token lists: what rag/lexical.py's scores are held against (tests build small indexes with it)."""
     bm25 = bm25s.BM25()
     if tokens:
         bm25.index(tokens, show_progress=False)
     return bm25
-
-
-def _report_from(line: str) -> Report:
-    d = json.loads(line)
-    d["body"] = tuple(tuple(s) for s in d["body"])
-    return Report(**d)
-
-
-def _with_section(cls, line: str):
-    d = json.loads(line)
-    d["section"] = tuple(d["section"])
-    return cls(**d)

@@ -5,6 +5,9 @@
     .tmp-v-…/          a version being written; left behind only by a writer that was killed
     LOCK               the writers' lock (rag/lock.py)
 
+A version may share files with the one before it (`link_or_copy`: segments it keeps, rag/layout.py); no
+file is changed once written, so deleting an old version folder never touches what the live one reads.
+
 A crash at any moment leaves the previous version serving: the new folder is complete and fsynced before it
 is renamed into place, and CURRENT names it only after that. Writers run one at a time (rag/lock.py), so a
 temporary folder found by the next writer was left by a dead one, and is removed.
@@ -75,6 +78,15 @@ def current_version(root: Path) -> Path | None:
             f"请重建：`rag index 报告文件或文件夹… --index {root} --rebuild`"
         )
     return version
+
+
+def link_or_copy(src: Path, dst: Path) -> None:
+    """`dst` as a hard link to `src` where the file system allows one, else a copy: how a version keeps
+    a file of the one before it. Index files are never written again once made, so the two may share it."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
 
 
 def write_lines(path: Path, rows: Iterable) -> None:

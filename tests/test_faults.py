@@ -219,14 +219,18 @@ def _drop_lines(path: Path) -> None:
     path.write_text("".join(lines[: len(lines) * 3 // 4]), encoding="utf-8")
 
 
-FILES = ["manifest.json", "reports.jsonl", "chunks.jsonl", "tokens.jsonl", "facts.jsonl", "vectors.npy",
-         "faiss.index", "bm25/params.index.json", "bm25/data.csc.index.npy", "bm25/vocab.index.json"]  # fmt: skip
+FILES = ["manifest.json", "vocab.jsonl", "reports.jsonl", "texts.utf8", "chunks.npy", "sections.json", "facts.npy",
+         "fact_strings.json", "tokens.npy", "token_starts.npy", "postings_ptr.npy", "postings_doc.npy",
+         "postings_tf.npy", "vectors.npy", "faiss.index"]  # fmt: skip
 DAMAGE = [(name, how) for name in FILES for how in ("truncated", "deleted")]
-DAMAGE += [("chunks.jsonl", "lines dropped"), ("facts.jsonl", "lines dropped"), ("vectors.npy", "zeroed")]
+DAMAGE += [("reports.jsonl", "lines dropped"), ("vocab.jsonl", "lines dropped"), ("vectors.npy", "zeroed")]
 
 
 def damage(index: Path, name: str, how: str) -> None:
+    """Damage a file of the live version (one of a segment's, rag/layout.py, when it has no such file itself)."""
     path = _version(index) / name
+    if not path.exists():
+        (path,) = _version(index).glob(f"seg-*/{name}")
     if how == "truncated":
         _truncate(path)
     elif how == "deleted":
@@ -247,10 +251,14 @@ def test_a_damaged_index_file_is_one_line_naming_it_and_the_fix(index_copy, caps
     assert str(SEEDS) in err or name == "manifest.json", "the command names the folders the reports came from"
 
 
-def test_an_index_from_before_checksums_still_catches_dropped_lines(index_copy):
+def test_an_index_from_before_checksums_still_catches_dropped_lines(seeds_index, tmp_path):
+    from format1 import write_format1  # the JSON-lines layout of before segments (tests/format1.py)
+
+    index_copy = tmp_path / "old"
+    write_format1(load_index(seeds_index), index_copy, checksums=False)
     manifest_path = _version(index_copy) / "manifest.json"
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    del manifest["files"], manifest["rows"]
+    del manifest["rows"]
     manifest_path.write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
     _drop_lines(_version(index_copy) / "chunks.jsonl")
     with pytest.raises(IndexDamagedError, match=rf"chunks.jsonl（有 \d+ 条，清单记录为 {manifest['chunks']} 条）"):

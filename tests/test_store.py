@@ -89,12 +89,12 @@ def test_remove_drops_a_report(index_copy):
 
 
 def test_a_crash_mid_write_leaves_the_previous_index_serving(index_copy, small_report, monkeypatch):
-    import rag.store as store
+    import faiss
 
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(store.faiss, "write_index", crash)
+    monkeypatch.setattr(faiss, "write_index", crash)
     with pytest.raises(OSError):
         add_reports(index_copy, [small_report])
     index = load_index(index_copy)
@@ -127,18 +127,6 @@ def test_rebuild_with_another_model_switches_the_index(tmp_path, small_report):
     assert load_index(tmp_path / "idx").model == "multilingual-e5-small"
 
 
-def test_a_large_index_switches_to_hnsw_and_still_filters(index_copy, small_report, monkeypatch):
-    from rag import store
-    from rag.search import search
-
-    monkeypatch.setattr(store, "HNSW_ABOVE", 10)
-    add_reports(index_copy, [small_report])
-    index = load_index(index_copy)
-    assert index.manifest["faiss"] == "hnsw" and index.faiss_index.hnsw.efSearch == store.HNSW_EF_SEARCH
-    hits = search(index, "法律援助案件", method="dense", regions=["青山区"])
-    assert hits and all(h.chunk.region == "青山区" for h in hits)
-
-
 def test_a_report_with_no_body_is_indexed_with_a_warning(index_copy, tmp_path):
     page = tmp_path / "深圳市坪山区_2021_政府工作报告.txt"
     menu = "深圳市坪山区人民政府 无障碍 长者助手 政府信息公开规章库 高级搜索 搜索位置 标题 全文 排序方式 按时间 按相关度"
@@ -147,12 +135,21 @@ def test_a_report_with_no_body_is_indexed_with_a_warning(index_copy, tmp_path):
     assert result.added == [page.name] and result.warnings and result.warnings[0][0] == page.name
 
 
-def test_facts_of_an_older_extraction_are_read_again_from_the_chunks(index_copy):
-    version = index_copy / (index_copy / "CURRENT").read_text()
-    manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
-    manifest["facts"] = "facts-0"
-    for key in ("files", "rows"):  # as an index written before the manifest recorded them
-        del manifest[key]
-    (version / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-    (version / "facts.jsonl").write_text("", encoding="utf-8")
-    assert any(f.metric == "调解率" and f.value == 50.6 for f in load_index(index_copy).facts)
+def test_chunks_and_facts_read_as_lists_of_chunk_and_fact(seeds_index):
+    index = load_index(seeds_index)
+    chunks, facts = list(index.chunks), list(index.facts)
+    assert chunks == [index.chunks[i] for i in range(len(chunks))] and chunks[-1] == index.chunks[-1]
+    assert facts[:3] == index.facts[:3] and facts[-1] == index.facts[len(facts) - 1]
+    assert all(f.sentence == index.reports[f.doc].text[f.start : f.end] for f in facts)
+    doc = chunks[40].doc
+    rows = [i for i, c in enumerate(chunks) if c.doc == doc]
+    assert index.chunks.rows_of(doc).tolist() == rows and index.chunks.count(doc) == len(rows)
+    fact = next(f for f in facts if f.doc == doc)
+    assert chunks[index.chunks.row_at(doc, fact.start)].start <= fact.start < chunks[index.chunks.row_at(doc, fact.start)].end
+    assert index.chunks.rows_by_start[(doc, chunks[rows[1]].start)] == rows[1]
+    mask = index.chunks.allowed({"镜湖区", "鹿城区"}, {2024})
+    assert mask.tolist() == [c.region in {"镜湖区", "鹿城区"} and c.year == 2024 for c in chunks]
+    target = index.facts.rows({"镜湖区"}, target=True)
+    assert target.tolist() == [i for i, f in enumerate(facts) if f.region == "镜湖区" and f.target]
+    samples, which = index.facts.distinct(target)
+    assert [(samples[w].metric, samples[w].unit) for w in which] == [(facts[i].metric, facts[i].unit) for i in target]

@@ -400,9 +400,9 @@ def test_a_damaged_index_is_a_message_in_the_ui_not_a_crash(index_copy):
     from rag.ui import build_app, launch
 
     version = index_copy / (index_copy / "CURRENT").read_text(encoding="utf-8")
-    (version / "chunks.jsonl").write_text("", encoding="utf-8")
+    next(version.glob("seg-*/chunks.npy")).write_bytes(b"")  # a segment's file (rag/layout.py)
     app = build_app(index_copy)
-    assert "索引已损坏" in app.rag_service.problem and "chunks.jsonl" in app.rag_service.problem
+    assert "索引已损坏" in app.rag_service.problem and "chunks.npy" in app.rag_service.problem
     _, url, _ = launch(app, port=_free_port(), block=False)
     try:
         with pytest.raises(Exception, match="索引已损坏.*--rebuild"):
