@@ -175,9 +175,11 @@ def _best_fact(query: Query, facts: list[Fact], meaning) -> tuple[Fact | None, f
     if query.unit and query.unit not in ("%", "元"):  # 多少笔 asks for 21笔, not the 1.135亿元 beside it
         facts = [f for f in facts if base_unit(f.unit) == query.unit] or facts
     scores = {id(f): fact_score(query, f, meaning(f)) for f in facts}
+    # figures alike in meaning (行政执法培训 579人, 通过考试取得行政执法证 515人) part by the asked name
+    by_name = {id(f): fact_score(query, f) for f in facts}
     scored = [(scores[id(f)] + (0.05 if f.target == query.target else 0) +
                (0.05 if not query.period.years or f.about in query.period.years else 0), f) for f in facts]
-    best, fact = max(scored, key=lambda p: p[0])
+    best, fact = max(scored, key=lambda p: (p[0], by_name[id(p[1])]))
     if not narrower_than(query, fact, fact.sentence):
         return fact, scores[id(fact)]
     # a narrower figure is asked (人均GDP of a sentence giving 地区生产总值): nothing, unless a figure beside it

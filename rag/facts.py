@@ -80,7 +80,7 @@ _AFTER_STOP = re.compile(
 _MAX_METRIC = 20
 
 
-FACTS_VERSION = "facts-5"  # bump when extraction changes: load_index then re-reads the facts of an older index
+FACTS_VERSION = "facts-6"  # bump when extraction changes: load_index then re-reads the facts of an older index
 
 # Goals, not results: 政府工作报告 list next year's targets beside last year's figures.
 _TARGET = re.compile(r"预期目标|主要目标|目标任务|目标是|目标为|力争|确保.{0,10}(?:达到|以上)")
@@ -210,7 +210,32 @@ def _sentence_figures(sentence: str, region: str):
             continue  # 涉及2人, 明确8个: the words before name no measure
         kind = "change" if change else "level"
         out += [(mt, value, unit, qualifier or prefix_q, kind, ms) for mt in metrics if len(mt) >= 2]
-    return out
+    return _respectively(sentence, out, region)
+
+
+def _respectively(sentence: str, out: list, region: str) -> list:
+    """A、B分别新认定60家和30家: the i-th figure after 分别 is the i-th named item's, with the verb after
+    分别 (新认定, 下降) for each. A clause of one item (累计分别达到1016家和591家) takes the items before it."""
+    quoted = [m.span() for m in _QUOTED.finditer(sentence)]
+    items: list[str] = []
+    for m in re.finditer("分别", sentence):
+        start = max((c.end() for c in _CLAUSE_STOP.finditer(sentence, 0, m.start())), default=0)
+        end = next((c.start() for c in _CLAUSE_STOP.finditer(sentence, m.end())), len(sentence))
+        words = [w for p in re.split(r"和|与|、|以及|及", sentence[start : m.start()]) if (w := _cut(p, region)[0])]
+        prefix = "" if len(words) >= 2 else "".join(words)  # 累计
+        items = words if len(words) >= 2 else items
+        numbers = [(n, parsed) for n in _NUMBER.finditer(sentence, m.end(), end) if (parsed := _parse(n, sentence, quoted))]
+        if len(numbers) < 2 or len(numbers) != len(items):
+            continue
+        _, _, link, prefix_q, verb = _metric_before(sentence[m.end() : numbers[0][0].start()], region)
+        verb = verb.rstrip("的")
+        change = bool(_CHANGE_VERB.search(link) and not link.endswith(("至", "到")))
+        spans = {n.start() for n, _ in numbers}
+        out = [f for f in out if f[5] not in spans] + [
+            (prefix + item + verb, value, unit, qualifier or prefix_q,
+             "change" if change or unit in ("个百分点", "倍") else "level", n.start())
+            for item, (n, (value, unit, qualifier)) in zip(items, numbers, strict=True)]
+    return sorted(out, key=lambda f: f[5])
 
 
 # What a clause says of its subject without a figure: 粮食总产量|再上新台阶, 吞吐量|再创历史新高
