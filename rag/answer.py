@@ -18,7 +18,7 @@ from rag.content import NO_CONTENT, has_content
 from rag.conversation import needs_rows, replay
 from rag.embed import Embedder
 from rag.facts import base_unit, extract_facts
-from rag.match import asked_vector, fact_score, narrower_than
+from rag.match import asked_vector, counted_otherwise, fact_score, narrower_than
 from rag.metric_vectors import phrase
 from rag.periods import report_years
 from rag.query import Query, parse
@@ -171,10 +171,12 @@ def _best_fact(query: Query, facts: list[Fact], meaning) -> tuple[Fact | None, f
     if not facts:
         return None, 0.0
     kind = "change" if query.change else "level"
+    sentence_facts = facts
     facts = [f for f in facts if f.kind == kind] or facts
     if query.unit and query.unit not in ("%", "元"):  # 多少笔 asks for 21笔, not the 1.135亿元 beside it
         facts = [f for f in facts if base_unit(f.unit) == query.unit] or facts
-    scores = {id(f): fact_score(query, f, meaning(f)) for f in facts}
+    scores = {id(f): 0.0 if f.kind == "change" and counted_otherwise(query, f, sentence_facts) else
+              fact_score(query, f, meaning(f)) for f in facts}
     # figures alike in meaning (行政执法培训 579人, 通过考试取得行政执法证 515人) part by the asked name
     by_name = {id(f): fact_score(query, f) for f in facts}
     scored = [(scores[id(f)] + (0.05 if f.target == query.target else 0) +
@@ -314,7 +316,8 @@ def describe_index(index: Index, query: Query) -> Answer:
         names = "、".join(query.unknown_places)
         return Answer(query.text, f"索引中没有{names}的报告。共有 {len(reports)} 份报告，涉及 {len(index.regions)} 个地区。",
                       "lookup", query=query)
-    wanted = [r for r in reports if not query.regions or r.region in query.regions]
+    asked = set(query.regions) or set(query.scope.regions)  # 省级政府工作报告: the provinces' reports
+    wanted = [r for r in reports if not asked or r.region in asked]
     by_region: dict[str, list] = {}
     for r in wanted:
         by_region.setdefault(r.region, []).append(r)

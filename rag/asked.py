@@ -69,7 +69,7 @@ _OPS = {  # what a threshold word means: 超过 is >, 达到 and 以上 are >=
 _OP_OF = {w: op for op, words in _OPS.items() for w in words}
 _THRESHOLD = re.compile(
     rf"(?P<op>{'|'.join(sorted((w for w in _OP_OF if w not in ('以下', '以内', '以上', '及以上', '之上', 'or less', 'or more', 'and above')), key=len, reverse=True))}|在)?"
-    r"\s*(?P<pct>百分之)?(?P<num>\d[\d,]*(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿点]+)\s*"
+    r"(?:了)?\s*(?P<pct>百分之)?(?P<num>\d[\d,]*(?:\.\d+)?|[零〇一二两三四五六七八九十百千万亿点]+)\s*"
     r"(?P<mag>%|％|个百分点|成|万亿|亿|万|千|\s?trillion|\s?billion|\s?million|\s?percent)?\s*"
     r"(?P<unit>元|人次|人|件|户|家|个|套|吨|斤|公斤|项|场|次|所|yuan|people|jobs|cases)?\s*"
     r"(?P<post>及以上|以上|以下|以内|之上|or more|and above|or less)?",
@@ -117,6 +117,7 @@ def read_amount(numeral: str, magnitude: str = "") -> tuple[float, str] | None:
 
 
 _METRIC_ROLES = ("which", "most", "least", "more", "less", "rank", "each", "series", "number", "followup", "narrow",
+                 "year_before", "year_after",
                  "scaffold", "change", "target", "index")
 
 

@@ -80,9 +80,9 @@ def follow_up(query: Query, previous: Query | None, index=None) -> Query:
     elif not query.regions and not query.unknown_places and not (query.scope.level or query.scope.within):
         keep_regions = intent not in ("superlative", "threshold", "enumerate") or len(previous.regions) > 1
         merged = replace(merged, regions=previous.regions if keep_regions else (), scope=previous.scope)
-    shift = _RELATIVE_TO_PREVIOUS.search(query.text)
-    if shift and previous.period.years:  # 那前一年呢? — a year relative to the one asked before
-        step = -1 if shift.group() in ("前一年", "上一年", "去年的这时候", "前年") else 1
+    earlier, later = has_word(query.text, "year_before"), has_word(query.text, "year_after")
+    if (earlier or later) and previous.period.years:  # 那前一年呢? 再早一年呢? — a year relative to the one asked before
+        step = -1 if earlier else 1
         years = tuple(y + step for y in previous.period.years)
         merged = replace(merged, period=Period(years, label="、".join(map(str, years))))
     elif not query.period.years and not query.period.all_years:
@@ -95,8 +95,7 @@ def follow_up(query: Query, previous: Query | None, index=None) -> Query:
     return merged
 
 
-# A year read from the previous question's (那前一年呢?), and a pronoun for the previous answer's first row.
-_RELATIVE_TO_PREVIOUS = re.compile(r"前一年|上一年|后一年|次年|下一年")
+# A pronoun for the previous answer's first row.
 _POINTS_BACK = re.compile(r"它(?!们)|该省|该区|该市|这个省|这个区|这个市|那个省|那个区|\bit\b|\bits\b", re.I)
 
 

@@ -78,6 +78,7 @@ _AFTER_STOP = re.compile(
     r"兑付|推出|建立|设立|实现|创新|给予|纳入|列入|荣获|组成|成立|收集"
 )
 _MAX_METRIC = 20
+_ANAPHORIC = ("总量", "总额", "总值", "规模", "总数", "总体规模")  # a total that names no measure of its own
 
 
 FACTS_VERSION = "facts-6"  # bump when extraction changes: load_index then re-reads the facts of an older index
@@ -97,10 +98,16 @@ def extract_facts(chunk: Chunk) -> list[Fact]:
     # a 政府工作报告 of 2025 plans 2025: a section headed with its own year (三、2025年重点工作) sets targets
     plans_its_year = bool(chunk.year) and "工作报告" in chunk.title and any(
         f"{chunk.year}年" in h and not _REVIEW_SECTION.search(h) for h in chunk.section)
+    topic = ""  # the metric a clause after ； may call 总量 (GDP同比增长3.5%；总量达到4702亿元)
     for s, e in _sentence_spans(text):
         where = (chunk.text[s:e], chunk.start + s, chunk.start + e, chunk.section)
         goal = states_a_goal(text[s:e], chunk.section) or plans_its_year
-        for metric, value, unit, qualifier, kind, at in _sentence_figures(text[s:e], chunk.region):
+        figures = _sentence_figures(text[s:e], chunk.region, topic)
+        named = [f[0] for f in figures if not f[0].startswith(("比", "较"))]
+        topic = named[-1] if named and text[e - 1 : e] in "；;" else ""
+        for metric, value, unit, qualifier, kind, at in figures:
+            if _FROM.search(text[s : s + at]):
+                continue  # GDP从3847亿元跃升到4422亿元: 3847 is an earlier year's, unnamed here
             context = _context(metric, text, s, e, s + at, chunk.section)
             # 预计…增长5.2%左右, or …左右 in a review, is an estimate of the result, not a target
             forecast = "预计" in text[s : s + at] and not goal
@@ -172,8 +179,12 @@ def _sentence_spans(text: str):
         pos = end
 
 
-def _sentence_figures(sentence: str, region: str):
-    """(metric, value, unit, qualifier, kind, offset) for each figure of one sentence."""
+_FROM = re.compile(r"(?:从|由)$")
+
+
+def _sentence_figures(sentence: str, region: str, topic: str = ""):
+    """(metric, value, unit, qualifier, kind, offset) for each figure of one sentence; `topic` is the
+    metric of the clause before it, when a ； joins them."""
     quoted = [m.span() for m in _QUOTED.finditer(sentence)]
     out: list[tuple[str, float, str, str, str, int]] = []
     boundary = 0  # text before this point belongs to an earlier figure
@@ -200,6 +211,9 @@ def _sentence_figures(sentence: str, region: str):
             or (unit == "%" and after.endswith("率") and not metrics[0].endswith("率") and not change)
         ):
             metrics, open_, boundary = [after], False, after_end  # 聘请3家|律师事务所, 70%|创建率
+        named = [topic] * bool(topic) + [f[0] for f in out if not f[0].startswith(("比", "较"))]  # not 比全市高…
+        if metrics[0] in _ANAPHORIC and named and not open_:
+            metrics = [named[-1]]  # 外贸进出口总额同比增长21.9%，总量达6093.4亿元: the total of the figure before
         if metrics == [""] and out and not _strip_scope(core.replace("的", ""), region):
             metrics, open_ = [out[-1][0]], False  # 同比增长62.4% / 251批474人次: the figure before names it
         if metrics == [""] and not out and stop > 0:
@@ -288,6 +302,7 @@ def _metric_before(raw: str, region: str) -> tuple[list[str], bool, str, str, st
     raw = re.sub(r"(?:由|从)?(?:19|20)\d{2}\s*年(?:底|末|初)?的", "", raw)
     text = _DATE.sub("", re.sub(r"[(（][^)）]*[)）]", "", raw))
     text = re.sub(r"[“”\"'‘’《》〈〉【】\s]", "", text).lstrip("、，,；;：:")
+    text = re.sub(r"(?<=..)(?:从|由)$", "", text)  # 地区生产总值从|2015年2694亿元增长到…
     stripped: list[str] = []
     while True:
         word = next((w for w in _LINK if text.endswith(w) and _link_ok(text, w)), None)

@@ -61,6 +61,13 @@ def _agreement(query_metric: str, query_context: str, fact: Fact) -> float:
     return head * field
 
 
+def counted_otherwise(query: Query, change: Fact, sentence_facts: list[Fact]) -> bool:
+    """外贸实绩企业达到9570家、增长8.6%: the growth of a count in 家 is no growth of the money asked."""
+    forms = query.metric_forms or ((query.metric,) if query.metric else ())
+    level = next((f for f in sentence_facts if f.kind == "level" and f.metric == change.metric), None)
+    return bool(forms) and level is not None and _unit_gate(_named(forms[0]), level) == 0.0
+
+
 def asked_vector(query: Query, embedder):
     """The asked metric in meaning, for rag/metric_vectors.py (None when nothing is asked)."""
     name = (query.metric_forms or (query.metric,))[0] if (query.metric_forms or query.metric) else ""

@@ -21,6 +21,7 @@ from rag.asked import (
     asked_unit,
     content_terms,
     has_word,
+    question_words,
     read_metric,
     read_threshold,
     topic_of,
@@ -164,8 +165,12 @@ def parse(question: str, index: Index, previous: Query | None = None, thesaurus:
     gazetteer = index.gazetteer()
     mentions = gazetteer.find(text) if not english else []
     excluded = [m.region for m in mentions if m.region and _EXCLUDE.search(text[max(0, m.start - 4) : m.start])]
-    regions = list(dict.fromkeys(m.region for m in mentions if m.region and m.region not in excluded))
+    # 深圳这几个区（含大鹏新区）: a region named as included belongs to the group, it is not the one asked
+    included = [m.region for m in mentions if m.region and _says(text[max(0, m.start - 3) : m.start], "include")]
+    regions = list(dict.fromkeys(m.region for m in mentions if m.region and m.region not in excluded + included))
     within, unknown = _other_places(mentions, regions, gazetteer)
+    if included and not within:
+        regions = list(dict.fromkeys(regions + included))
     # 北京市朝阳区: the question is about the district the index lacks, not about 北京市
     regions = [r for r in regions if not any(r in p for m in mentions if not m.region for p in m.place.parents)]
     if english:
@@ -184,7 +189,8 @@ def parse(question: str, index: Index, previous: Query | None = None, thesaurus:
         metric, forms = "地区生产总值", thesaurus.synonyms("地区生产总值")
         forms = tuple(f for f in forms if has_cjk(f))
     intent, descending, top = _intent(text, english, threshold, regions, unknown, period, metric, within or bool(group))
-    scope = _scope(text, english, within, has_word(text, "narrow"), regions if intent != "series" else [], gazetteer)
+    narrow = has_word(text, "narrow") and previous is not None  # 这几个区 opening a chat names no earlier rows
+    scope = _scope(text, english, within, narrow, regions if intent != "series" else [], gazetteer)
     if group:
         members = tuple(r for r in group[0].members if r in index.regions)
         scope = Scope("province", group[0].name, scope.previous, members)
@@ -239,7 +245,9 @@ def _intent(text, english, threshold, regions, unknown, period, metric, within) 
     most, least = has_word(text, "most" + en), has_word(text, "least" + en)
     named = len(regions) + len(unknown)
     numberish = _numberish(text, english)
-    about_reports = bool(re.search(r"报告|report|index|cover", text, re.I)) and (not metric or _REPORT_WORDS.match(metric))
+    # 库里的省级政府工作报告覆盖哪一年: where the question says it asks the index, any metric is about reports
+    about_reports = bool(re.search(r"报告|report|index|cover", text, re.I)) and (
+        not metric or _REPORT_WORDS.match(metric) or has_word(text, "index_store" + en))
     if about_reports and (has_word(text, "index" + en) or which or re.search(r"有.{0,12}吗|[几多少]份|哪几年|哪些年", text)):
         return "index", True, 0
     if threshold and named != 1:
@@ -264,7 +272,7 @@ def _intent(text, english, threshold, regions, unknown, period, metric, within) 
     if not named and level and numberish and metric:  # 深圳各区…多少 (深圳…多少 asks about the city)
         return "enumerate", True, 0
     en_summary = english and (has_word(text, "plan_en") or has_word(text, "problem_en") or has_word(text, "measure_en"))
-    summary = en_summary or not english and (has_word(text, "plan") or has_word(text, "problem") or has_word(text, "summary"))
+    summary = en_summary or not english and any(has_word(text, r) for r in ("plan", "problem", "summary", "aspects"))
     if summary and not numberish:
         return "summary", True, 0
     return "lookup", True, 0
@@ -283,6 +291,8 @@ def _superlative_word(text: str, descending: bool) -> str:
 
 def _numberish(text: str, english: bool) -> bool:
     en = "_en" if english else ""
+    while aspects := has_word(text, "aspects"):  # 从哪几方面推进 asks for points, not a number
+        text = text.replace(aspects, " ")
     return bool(has_word(text, "number" + en) or has_word(text, "rate" + en) or has_word(text, "change" + en)
                 or has_word(text, "money"))
 
@@ -318,6 +328,11 @@ def _strip(text: str, mentions, spans, english: bool) -> str:
         return out
     out = re.sub(r"(19|20)\d{2}\s*年?(度)?", " ", out)
     return out
+
+
+def _says(before: str, role: str) -> bool:
+    """Whether the words just before a place end with a word of `role` (含, 包括 …)."""
+    return any(before.rstrip("（(“ ").endswith(w) for w in question_words().get(role, ()))
 
 
 _EXCLUDE = re.compile(r"(?:不算|不含|不包括|除了|除去|排除|去掉|扣除)\s*$")
