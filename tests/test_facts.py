@@ -377,3 +377,49 @@ def test_growth_questions_match_changes_only():
 def test_which_province_is_not_read_as_a_place_name(catalog):
     q = parse("哪个省地区生产总值增速最快?", catalog)
     assert (q.metric_forms[0], q.change, q.regions, q.scope.level) == ("地区生产总值", True, (), "province")
+
+
+def _corpus_sentence(name: str, phrase: str, section: tuple[str, ...] = ()) -> list[Fact]:
+    """The facts of the sentence of a corpus report (../shared/corpus) that holds `phrase`."""
+    path = next((Path(__file__).resolve().parents[2] / "shared" / "corpus").glob(f"*/{name}"), None)
+    if path is None:
+        pytest.skip("../shared/corpus is not here")
+    text = path.read_text(encoding="utf-8")
+    at = text.index(phrase)
+    start, end = text.rfind("\n", 0, at) + 1, text.find("\n", at)
+    region, year = name.split("_")[0].removeprefix("深圳市"), int(name.split("_")[1])
+    chunk = Chunk(name, start, end, text[start:end], section, f"{year}年政府工作报告", region, year)
+    facts = [f for f in extract_facts(chunk) if phrase in f.sentence]
+    assert all(text[f.start : f.end] == f.sentence for f in facts)
+    return facts
+
+
+def test_respectively_gives_each_item_its_own_figure():
+    facts = _corpus_sentence("上海市_2025_政府工作报告.txt", "外资研发中心分别新认定")
+    assert {(f.metric, f.value) for f in facts} >= {
+        ("跨国公司地区总部新认定", 60), ("外资研发中心新认定", 30), ("跨国公司地区总部", 1016), ("外资研发中心", 591)}
+
+
+def test_a_total_after_a_semicolon_is_the_total_of_the_figure_before():
+    facts = _corpus_sentence("深圳市宝安区_2023_政府工作报告.txt", "总量达到4702亿元")
+    assert one(facts, 4702, "亿元").metric == "GDP"
+
+
+def test_the_starting_figure_of_from_a_to_b_without_its_year_is_left_out():
+    facts = _corpus_sentence("深圳市宝安区_2022_政府工作报告.txt", "GDP从3847亿元跃升到4422亿元")
+    assert [f.value for f in facts if f.unit == "亿元" and f.value in (3847, 4422)] == [4422]
+    assert one(facts, 4422, "亿元").metric == "GDP"
+
+
+def test_a_target_list_ending_in_a_task_to_complete_still_sets_targets():
+    facts = _corpus_sentence("深圳市盐田区_2023_政府工作报告.txt", "地区生产总值增长8.0%", ("一、2022年工作回顾",))
+    assert one(facts, 8.0, "%").target
+
+
+def test_the_growth_of_a_count_is_not_the_growth_of_money_asked(catalog):
+    from rag.match import counted_otherwise
+
+    facts = _corpus_sentence("湖北省_2025_政府工作报告.txt", "外贸实绩企业达到9570家")
+    firms = next(f for f in facts if f.value == 8.6 and f.kind == "change")
+    assert counted_otherwise(parse("湖北2024年外贸进出口增长了百分之几？", catalog), firms, facts)
+    assert not counted_otherwise(parse("湖北2024年外贸实绩企业增长了多少？", catalog), firms, facts)

@@ -79,6 +79,7 @@ def test_periods(catalog, question, expected):
         ("不足两成的区有哪些", "<", 20, "%"),
         ("一百万人以上", ">=", 1e6, "人"),
         ("more than 1 million new urban jobs", ">", 1e6, ""),
+        ("外贸进出口总额超过了五千亿元的区", ">", 5e11, "元"),
     ],
 )
 def test_thresholds_in_chinese_numerals(text, op, value, unit):
@@ -106,6 +107,9 @@ def test_thresholds_in_chinese_numerals(text, op, value, unit):
         ("镜湖区行政复议调解率是多少?", "lookup", True, 0),
         ("索引里有哪些地区的报告?", "index", True, 0),
         ("有没有广州的报告？", "index", True, 0),
+        ("库里的省级政府工作报告覆盖哪一年？", "index", True, 0),
+        ("红谷滩区2024年法治政府建设打算从哪几方面推进？", "summary", True, 0),
+        ("Which province reported the weakest growth in industrial value added?", "superlative", False, 0),
     ],
 )
 def test_intents(catalog, question, intent, descending, top):
@@ -154,3 +158,21 @@ def test_the_parse_set_is_read_right_field_by_field(catalog):
               "measure": 0.97, "metric": 0.9, "scope": 0.95, "threshold": 0.85, "unit": 0.9}
     low = {name: round(share[name], 3) for name, floor in floors.items() if share[name] < floor}
     assert not low, (low, [w["id"] for w in result["wrong"]][:30])
+
+
+def test_a_follow_up_may_step_a_year_from_the_one_asked_before(catalog):
+    q = replay(catalog, ["盐田区2021年地区生产总值是多少？", "再早一年呢？"])
+    assert (q.regions, q.period.years, q.metric_forms[0]) == (("盐田区",), (2020,), "地区生产总值")
+    q = replay(catalog, ["盐田区2021年地区生产总值是多少？", "往后一年呢？"])
+    assert q.period.years == (2022,)
+
+
+def test_a_follow_up_asking_the_target_keeps_the_metric(catalog):
+    q = replay(catalog, ["坪山区2024年规上工业增加值增长了多少？", "那今年给它定的目标是多少？"])
+    assert (q.regions, q.target, q.change, q.metric_forms[0]) == (("坪山区",), True, True, "规模以上工业增加值")
+
+
+def test_a_region_said_to_be_included_joins_the_group(catalog):
+    q = parse("深圳这几个区（含大鹏新区）2024年一般公共预算收入，谁涨得最快？", catalog)
+    assert (q.intent, q.change, q.regions, q.scope.within, q.scope.previous) == ("superlative", True, (), "深圳市", False)
+    assert {"大鹏新区", "光明区", "南山区"} <= set(q.scope.regions)
