@@ -117,7 +117,7 @@ def read_amount(numeral: str, magnitude: str = "") -> tuple[float, str] | None:
 
 
 _METRIC_ROLES = ("which", "most", "least", "more", "less", "rank", "each", "series", "number", "followup", "narrow",
-                 "year_before", "year_after",
+                 "year_before", "year_after", "exact",
                  "scaffold", "change", "target", "index")
 
 

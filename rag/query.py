@@ -70,6 +70,7 @@ class Query:
     topic: str = ""  # summaries: "plan" | "problem" | "measure" | ""
     terms: tuple[tuple[str, ...], ...] = ()  # content words, each with its alternatives
     wants_number: bool = False  # 多少 / 率 / 增速: a figure is asked, not a passage
+    exact: bool = False  # 准确数字 / 具体是百分之几: a bound or an estimate (突破2.6万亿元) does not answer
     followup: bool = False
     result_regions: tuple[str, ...] = ()  # filled in after answering: the regions of the answer's rows
 
@@ -128,7 +129,7 @@ class Query:
                       "regions": list(self.scope.regions)},
             "years": list(self.period.years), "all_years": self.period.all_years, "period": self.period.label,
             "report_years": None if self.period.report_years is None else list(self.period.report_years),
-            "topic": self.topic, "terms": [list(t) for t in self.terms], "followup": self.followup,
+            "topic": self.topic, "terms": [list(t) for t in self.terms], "followup": self.followup, "exact": self.exact,
             "reading": self.reading(),
         }
 
@@ -213,6 +214,7 @@ def parse(question: str, index: Index, previous: Query | None = None, thesaurus:
         field=field_, change=change, target=target, unit=unit,
         regions=tuple(regions), excluded=tuple(excluded), unknown_places=tuple(unknown), scope=scope, period=period, topic=topic,
         terms=tuple(terms), wants_number=bool(unit or threshold or _numberish(text, english)) and intent != "summary",
+        exact=bool(has_word(text, "exact" + en)),
     )
     return follow_up(query, previous, index) if previous is not None else query
 

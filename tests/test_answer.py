@@ -388,3 +388,11 @@ def test_problems_admitted_in_prose_are_found_without_a_heading(tmp_path):
     assert "清醒看到" in answer.citations[0].quote and len(answer.citations) == 3
     assert any("民生领域仍有短板" in c.quote for c in answer.citations)
     assert_verbatim(index, answer)
+
+
+def test_a_bound_does_not_answer_a_question_that_insists_on_the_exact_figure(seeds):
+    plain = ask(seeds, "鹿城区2022年行政诉讼败诉率是多少？")
+    assert plain.mode == "lookup" and plain.answer.startswith("**10%以下**")
+    exact = ask(seeds, "鹿城区2022年行政诉讼败诉率具体是百分之几？")
+    assert exact.mode == "not_found" and not exact.citations
+    assert "报告只给出约数：10%以下" in exact.answer
