@@ -20,6 +20,7 @@ from rag.embed import Embedder
 from rag.facts import base_unit, extract_facts
 from rag.match import asked_vector, counted_otherwise, fact_score, narrower_than
 from rag.metric_vectors import phrase
+from rag.parts import join_answers, split_parts
 from rag.periods import report_years
 from rag.query import Query, parse
 from rag.search import dense_text, retrieve
@@ -51,6 +52,17 @@ def ask(
         return Answer(question, NO_CONTENT, "not_found")
     if previous is None and history:
         previous = replay(index, history)
+    parts = split_parts(question)
+    if len(parts) == 1:
+        return _ask_one(index, question, regions, years, embedder, previous)
+    answers = []  # …多少家，精简率多少？: each part after the first is a follow-up of the one before
+    for part in parts:
+        answers.append(_ask_one(index, part, regions, years, embedder, previous))
+        previous = answers[-1].query or previous
+    return join_answers(question, parts, answers)
+
+
+def _ask_one(index, question, regions, years, embedder, previous) -> Answer:
     if previous is not None and needs_rows(question) and previous.comparison and not previous.result_regions:
         previous = answer_query(index, previous, embedder).query or previous  # 其中…: the rows it gave
     query = parse(question, index, previous)

@@ -221,6 +221,9 @@ def topic_of(text: str, english: bool) -> str:
     return "measure" if has_word(text, "measure" + en) else ""
 
 
+_ACRONYM = re.compile(r"[A-Z][A-Z0-9.]{1,5}")
+
+
 def content_terms(index: Index, text: str, english: bool, thesaurus: Thesaurus, topic: str, regions) -> list[tuple[str, ...]]:
     """Content words with their alternatives: what a supporting passage must say, in one of its names."""
     if english:
@@ -244,7 +247,8 @@ def content_terms(index: Index, text: str, english: bool, thesaurus: Thesaurus, 
     out: list[tuple[str, ...]] = []
     rest = text
     for start, end, group in reversed(thesaurus.find(text, short=True)):  # a figure's names are one term
-        out.append(tuple(w for w in group.words if has_cjk(w) and w not in group.whole_only))
+        # …and reports write some in Latin letters: 人均GDP, PM2.5
+        out.append(tuple(w for w in group.words if (has_cjk(w) or _ACRONYM.fullmatch(w)) and w not in group.whole_only))
         rest = rest[:start] + " " + rest[end:]
     words = [w for w in index.segmenter().tokens(rest) if len(w) > 1 and w not in scaffold and not w.isdigit()]
     for role in ("which", "most", "least", "each", "series", "followup", "narrow", "index", "plan", "problem", "measure"):

@@ -148,6 +148,8 @@ def _gate(query_metric: str, fact: Fact, change: bool, unit: str) -> float:
             return 1.0
         if have and have not in ("%", "‰", "个百分点") and not have.endswith("元"):
             return 0.3
+        if fact.unit in ("%", "‰", "个百分点"):
+            return 0.0  # 多少微克 is not answered by 下降8%
     return _unit_gate(_named(query_metric), fact)
 
 
