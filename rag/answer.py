@@ -151,6 +151,8 @@ def _lookup(index: Index, query: Query, hits: list[Hit], embedder: Embedder | No
         return not_found(query, "检索到的段落都不包含问题所问的内容", hits[:3])
     if query.exact and best.fact is not None and best.fact.qualifier and query.wants_number:
         return not_found(query, f"报告只给出约数：{figure(best.fact)}，没有确切数字", hits[:3])
+    if query.actual and best.fact is not None and best.fact.target and query.wants_number:
+        return not_found(query, f"报告只给出目标：{figure(best.fact)}，没有实际完成的数字", hits[:3])
     c = best.hit.chunk
     citation = cite(index, 1, c.doc, c.section, best.start, best.end)
     lead = figure(best.fact) if best.fact is not None and query.wants_number else ""

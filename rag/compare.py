@@ -62,6 +62,10 @@ def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Ans
         if not scored:
             return None
     levels, changes = _best_per_region(scored, query.change)
+    # 175亿美元 and 1243亿元 are not ranked together: the currency most reports use is, the other listed apart
+    currency = Counter(_currency(f) for f in levels if _currency(f)).most_common(1)
+    apart = [f for f in levels if currency and _currency(f) not in ("", currency[0][0])]
+    levels = [f for f in levels if f not in apart]
     if not levels:
         return None
     ranked = sorted(levels, key=lambda f: (-normalized_value(f) if query.descending else normalized_value(f), f.region))
@@ -85,13 +89,21 @@ def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Ans
         c = cite(index, len(citations) + 1, f.doc, f.section, f.start, f.end)
         citations.append(c)
         others.append(f"- {f.region}只报告了变化量：“{c.quote}”[{c.n}]（{figure(f)}是同比变化，未参与排名）")
-    silent = sorted(members - ranked_regions - {f.region for f in changes})
+    for f in sorted(apart, key=lambda f: f.region):
+        c = cite(index, len(citations) + 1, f.doc, f.section, f.start, f.end)
+        citations.append(c)
+        others.append(f"- {f.region}以另一种货币报告：“{c.quote}”[{c.n}]（{figure(f)}，未参与排名）")
+    silent = sorted(members - ranked_regions - {f.region for f in changes} - {f.region for f in apart})
     if silent:
         others.append(f"- 未给出该数字：{'、'.join(silent)}")
     if others:
         lines += ["", "其他报告："] + others
     return Answer(query.text, with_sources("\n".join(lines), citations, query), "compare", tuple(citations),
                   tuple(rows), query=query)
+
+
+def _currency(f: Fact) -> str:
+    return "美元" if f.unit.endswith("美元") else "元" if f.unit.endswith("元") else ""
 
 
 def _narrower(seen: dict, query: Query, f: Fact) -> bool:

@@ -60,7 +60,7 @@ def follow_up(query: Query, previous: Query | None, index=None) -> Query:
             metric_forms=previous.metric_forms,
             field=previous.field,
             change=query.change or previous.change,
-            target=query.target or previous.target,
+            target=(query.target or previous.target) and not has_word(query.text, "result_en" if query.language == "en" else "result"),
             unit=previous.unit if not query.unit or query.unit == "%" and previous.unit == "%" else query.unit,
             topic=previous.topic,
             terms=previous.terms,

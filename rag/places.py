@@ -268,6 +268,7 @@ def _stands_alone(text: str, start: int, end: int, form: str, place: Place) -> b
     if not _CJK.match(before) or before in "市省县州和与及跟同或、":
         return True
     if is_word(before + text[start]):
-        return False
+        # 提高区域 is no 高区, but 那天津呢 is 天津: the name ends the clause
+        return after in ("", *"呢吗，,。？?！!") and not is_word(text[end - 1] + after)
     # 区域 ends no place name, but 岭北 + 地区 does
     return text[end : end + 2] == "地区" or after in "的和与及、，,。？?！!" or not is_word(text[end - 1] + after)

@@ -71,6 +71,7 @@ class Query:
     terms: tuple[tuple[str, ...], ...] = ()  # content words, each with its alternatives
     wants_number: bool = False  # 多少 / 率 / 增速: a figure is asked, not a passage
     exact: bool = False  # 准确数字 / 具体是百分之几: a bound or an estimate (突破2.6万亿元) does not answer
+    actual: bool = False  # 实际达到 / 实绩: a target (…达到69%左右 in a plan) does not answer
     followup: bool = False
     result_regions: tuple[str, ...] = ()  # filled in after answering: the regions of the answer's rows
 
@@ -129,7 +130,7 @@ class Query:
                       "regions": list(self.scope.regions)},
             "years": list(self.period.years), "all_years": self.period.all_years, "period": self.period.label,
             "report_years": None if self.period.report_years is None else list(self.period.report_years),
-            "topic": self.topic, "terms": [list(t) for t in self.terms], "followup": self.followup, "exact": self.exact,
+            "topic": self.topic, "terms": [list(t) for t in self.terms], "followup": self.followup, "exact": self.exact, "actual": self.actual,
             "reading": self.reading(),
         }
 
@@ -200,7 +201,7 @@ def parse(question: str, index: Index, previous: Query | None = None, thesaurus:
         scope = Scope(scope.level, scope.within, scope.previous, kept)
     if intent in ("lookup", "summary") and within and not regions and not unknown:
         unknown = [within]  # 深圳GDP: the index has its districts' reports, not the city's
-    target = bool(has_word(text, "target" + en)) and intent != "summary"
+    target = bool(has_word(text, "target" + en)) and not has_word(text, "result" + en) and intent != "summary"
     topic = topic_of(text, english) if intent == "summary" else ""
     terms = content_terms(index, metric_text if not english else text, english, thesaurus, topic, regions)
     keeps_metric = intent not in ("summary", "index")
@@ -214,7 +215,7 @@ def parse(question: str, index: Index, previous: Query | None = None, thesaurus:
         field=field_, change=change, target=target, unit=unit,
         regions=tuple(regions), excluded=tuple(excluded), unknown_places=tuple(unknown), scope=scope, period=period, topic=topic,
         terms=tuple(terms), wants_number=bool(unit or threshold or _numberish(text, english)) and intent != "summary",
-        exact=bool(has_word(text, "exact" + en)),
+        exact=bool(has_word(text, "exact" + en)), actual=bool(has_word(text, "result" + en)),
     )
     return follow_up(query, previous, index) if previous is not None else query
 
