@@ -226,7 +226,10 @@ def _summary(index: Index, query: Query, hits: list[Hit], embedder: Embedder | N
     headed = headed or [h for h in hits[:5] if any(coverage(terms, x) for x in h.chunk.section)]
     top = (headed or hits)[0].chunk
     depth = max(range(len(top.section) + 1), key=lambda d: (coverage(terms, top.section[d - 1]) if d else 0, -d))
-    for d in range(depth, 0, -1):  # a point with no sub-points of its own gives way to the section above it
+    # the point the question names (在化解矛盾纠纷方面: (五)健全矛盾纠纷多元化解机制) is quoted itself; one that
+    # matches no better than the section above it (（一）… under 下一步工作计划) gives way to that section
+    named = depth >= 1 and coverage(terms, top.section[depth - 1]) > (coverage(terms, top.section[depth - 2]) if depth >= 2 else 0)
+    for d in range(depth, 0 if not named else depth - 1, -1):
         parent = top.section[:d]
         points = _section_points(index, top.doc, parent)
         if len(points) >= 2:
@@ -238,12 +241,27 @@ def _summary(index: Index, query: Query, hits: list[Hit], embedder: Embedder | N
         if len(points) < 2:
             return _lookup(index, query, hits, embedder)
         intro = "一节写道："
+    text = index.reports[top.doc].text
+    points = [(s, _with_body(text, s, e), sec) for s, e, sec in points]
     citations = [cite(index, n, top.doc, sec, s, e) for n, (s, e, sec) in enumerate(points, start=1)]
     path = " > ".join(h.lstrip("、，,. ") for h in parent) or top.title
     lines = [f"{top.region}报告“{path}”{intro}", ""]
     lines += [f"{c.n}. “{c.quote}”[{c.n}]" for c in citations]
     return Answer(query.text, with_sources("\n".join(lines), citations, query), "lookup", tuple(citations),
                   related=tuple(hits[:3]), query=query)
+
+
+def _with_body(text: str, start: int, end: int, title: int = 30, most: int = 160) -> int:
+    """The end of a point quoted with the first sentences of its paragraph when its heading is only a title
+    (一是健全完善依法化解纠纷机制。完善“诉调对接”工作机制…): what it did, not just its name."""
+    if end - start > title:
+        return end
+    line_end = text.find("\n", end)
+    for _, e in sentence_spans(text, end, len(text) if line_end < 0 else line_end):
+        if e - start > most:
+            break
+        end = e
+    return end
 
 
 _INNER_POINT = re.compile(r"[，,：:]\s*一是")
@@ -274,7 +292,7 @@ def _admitted_problems(index: Index, query: Query, hits: list[Hit]) -> Answer | 
                 continue
             points = [(s, e, section)]
             for s2, e2, sec2 in spans[n + 1 :]:
-                if "\n" in text[points[-1][1] : s2] or len(points) >= 8:
+                if "\n" in text[points[-1][1] : s2] or len(points) >= 15:
                     break  # the admission ends with its paragraph
                 points.append((s2, e2, sec2))
             if len(points) < 2:

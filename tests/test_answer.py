@@ -396,3 +396,9 @@ def test_a_bound_does_not_answer_a_question_that_insists_on_the_exact_figure(see
     exact = ask(seeds, "鹿城区2022年行政诉讼败诉率具体是百分之几？")
     assert exact.mode == "not_found" and not exact.citations
     assert "报告只给出约数：10%以下" in exact.answer
+
+
+def test_a_summary_of_the_point_the_question_names_quotes_its_points_with_what_they_did(seeds):
+    answer = ask(seeds, "威海高区2021年在化解矛盾纠纷方面主要是怎么做的？")
+    assert "(五)健全矛盾纠纷多元化解机制”一节列出 4 点" in answer.answer
+    assert "“诉调对接”" in answer.answer and len(answer.citations) == 4

@@ -176,3 +176,14 @@ def test_a_region_said_to_be_included_joins_the_group(catalog):
     q = parse("深圳这几个区（含大鹏新区）2024年一般公共预算收入，谁涨得最快？", catalog)
     assert (q.intent, q.change, q.regions, q.scope.within, q.scope.previous) == ("superlative", True, (), "深圳市", False)
     assert {"大鹏新区", "光明区", "南山区"} <= set(q.scope.regions)
+
+
+def test_a_place_after_na_is_read_though_natian_is_a_word(catalog):
+    q = replay(catalog, ["浙江2024年实际使用外资多少？", "那天津呢？"])
+    assert (q.regions, q.metric_forms[0], q.period.years) == (("天津市",), "实际使用外资", (2024,))
+    assert parse("如何提高区域协调发展水平？", catalog).regions == ()
+
+
+def test_a_follow_up_asking_the_actual_figure_drops_the_target(catalog):
+    q = replay(catalog, ["江苏今年力争高新技术企业达到多少家？", "那去年实际有多少家？"])
+    assert (q.target, q.actual, q.period.years) == (False, True, (2024,))
