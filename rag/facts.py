@@ -81,7 +81,7 @@ _MAX_METRIC = 20
 _ANAPHORIC = ("总量", "总额", "总值", "规模", "总数", "总体规模")  # a total that names no measure of its own
 
 
-FACTS_VERSION = "facts-8"  # bump when extraction changes: load_index then re-reads the facts of an older index
+FACTS_VERSION = "facts-9"  # bump when extraction changes: load_index then re-reads the facts of an older index
 
 # Goals, not results: 政府工作报告 list next year's targets beside last year's figures.
 _TARGET = re.compile(r"预期目标|主要目标|目标任务|目标是|目标为|力争|确保.{0,10}(?:达到|以上)")
@@ -215,7 +215,9 @@ def _sentence_figures(sentence: str, region: str, topic: str = ""):
             metrics, open_, boundary = [after], False, after_end  # 聘请3家|律师事务所, 70%|创建率
         named = [topic] * bool(topic) + [f[0] for f in out if not f[0].startswith(("比", "较"))]  # not 比全市高…
         if metrics[0] in _ANAPHORIC and named and not open_:
-            metrics = [named[-1]]  # 外贸进出口总额同比增长21.9%，总量达6093.4亿元: the total of the figure before
+            # 外贸进出口总额同比增长21.9%，总量达6093.4亿元: the total of the figure before (新增国高企业308家、
+            # 总量2810家: of 国高企业, not of the new ones)
+            metrics = [re.sub(r"^(?:新增|新认定|新培育|新引进|净增)(?=..)", "", named[-1])]
         if metrics == [""] and out and not _strip_scope(core.replace("的", ""), region):
             metrics, open_ = [out[-1][0]], False  # 同比增长62.4% / 251批474人次: the figure before names it
         if metrics == [""] and not out and stop > 0:

@@ -147,7 +147,8 @@ def _gate(query_metric: str, fact: Fact, change: bool, unit: str) -> float:
         if have == unit or {have, unit} <= _SAME_COUNT[0] or {have, unit} <= _SAME_COUNT[1]:
             return 1.0
         if have and have not in ("%", "‰", "个百分点") and not have.endswith("元"):
-            return 0.3
+            # 多少个 may be answered in 家 or 项, but people are counted as people: 多少人次 is no 5个
+            return 0.0 if (have in _SAME_COUNT[0]) != (unit in _SAME_COUNT[0]) else 0.3
         if fact.unit in ("%", "‰", "个百分点"):
             return 0.0  # 多少微克 is not answered by 下降8%
     return _unit_gate(_named(query_metric), fact)

@@ -423,3 +423,15 @@ def test_the_growth_of_a_count_is_not_the_growth_of_money_asked(catalog):
     firms = next(f for f in facts if f.value == 8.6 and f.kind == "change")
     assert counted_otherwise(parse("湖北2024年外贸进出口增长了百分之几？", catalog), firms, facts)
     assert not counted_otherwise(parse("湖北2024年外贸实绩企业增长了多少？", catalog), firms, facts)
+
+
+def test_a_total_after_new_ones_is_the_total_of_all():
+    facts = _corpus_sentence("深圳市龙岗区_2022_政府工作报告.txt", "新增国高企业308家、总量2810家")
+    assert (one(facts, 308, "家").metric, one(facts, 2810, "家").metric) == ("新增国高企业", "国高企业")
+
+
+def test_people_asked_are_not_answered_by_a_count_of_things(catalog):
+    facts = _corpus_sentence("重庆市_2025_政府工作报告.txt", "示范园区5个")
+    parks = one(facts, 5, "个")
+    assert metric_score("示范园区", "", parks, unit="个") > 0.5
+    assert metric_score("示范园区", "", parks, unit="人次") == 0.0  # 多少人次 is no 5个
