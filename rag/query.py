@@ -325,11 +325,12 @@ def _strip(text: str, mentions, spans, english: bool) -> str:
     """The question without its places, periods and thresholds (blanked, so the rest keeps its words apart)."""
     chars = list(text)
     for start, end in [*((m.start, m.end) for m in mentions), *spans]:
+        end += text[end : end + 1] in ("底", "末", "初") and text[end - 1 : end] == "年"  # 2024年底
         chars[start:end] = " " * (end - start)
     out = "".join(chars)
     if english:
         return out
-    out = re.sub(r"(19|20)\d{2}\s*年?(度)?", " ", out)
+    out = re.sub(r"(19|20)\d{2}\s*年?(?:度|底|末|初)?", " ", out)
     return out
 
 

@@ -187,3 +187,8 @@ def test_a_place_after_na_is_read_though_natian_is_a_word(catalog):
 def test_a_follow_up_asking_the_actual_figure_drops_the_target(catalog):
     q = replay(catalog, ["江苏今年力争高新技术企业达到多少家？", "那去年实际有多少家？"])
     assert (q.target, q.actual, q.period.years) == (False, True, (2024,))
+
+
+def test_the_end_of_a_year_is_part_of_the_period_not_of_the_metric(catalog):
+    q = parse("宝安区2024年末常住人口多少？", catalog)
+    assert (q.metric, q.period.years) == ("常住人口", (2024,))
