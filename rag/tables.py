@@ -97,11 +97,7 @@ class ChunkTable(Sequence):
     def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
-        i = operator.index(i)
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
+        i = _position(i, len(self))
         return self._chunk(int(self.doc[i]), int(self.start[i]), int(self.end[i]), int(self.section[i]), i)
 
     def _chunk(self, d: int, s: int, e: int, sec: int, i: int) -> Chunk:
@@ -216,11 +212,7 @@ class FactTable(Sequence):
     def __getitem__(self, i):
         if isinstance(i, slice):
             return self.at(np.arange(*i.indices(len(self))))
-        i = operator.index(i)
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
+        i = _position(i, len(self))
         return self.at([i])[0]
 
     def at(self, rows) -> list[Fact]:
@@ -288,11 +280,7 @@ class TokenTable(Sequence):
     def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
-        i = operator.index(i)
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(i)
+        i = _position(i, len(self))
         row = i if self.live is None else int(self.live[i])
         part = int(np.searchsorted(self._first, row, side="right")) - 1
         ids, starts = self.parts[part]
@@ -345,3 +333,13 @@ class VectorTable:
     def __array__(self, dtype=None, copy=None):
         out = self[np.arange(len(self))]
         return out if dtype is None else out.astype(dtype)
+
+
+def _position(i, n: int) -> int:
+    """`i` as a row of a sequence of `n` (negative from the end), or IndexError."""
+    i = operator.index(i)
+    if i < 0:
+        i += n
+    if not 0 <= i < n:
+        raise IndexError(i)
+    return i
