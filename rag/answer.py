@@ -18,7 +18,7 @@ from rag.content import NO_CONTENT, has_content
 from rag.conversation import needs_rows, replay
 from rag.embed import Embedder
 from rag.facts import base_unit, extract_facts
-from rag.match import asked_vector, counted_otherwise, fact_score, narrower_than
+from rag.match import asked_vector, counted_otherwise, fact_score, named_in_reports, narrower_than
 from rag.metric_vectors import phrase
 from rag.parts import join_answers, split_parts
 from rag.periods import report_years
@@ -86,6 +86,7 @@ def answer_query(index: Index, query: Query, embedder: Embedder | None = None, f
         asked = "、".join(map(str, query.period.years))
         return not_found(query, f"索引中没有{'、'.join(query.regions)}{asked}年的报告", [])
     embedder = embedder or (index.embedder() if index.chunks else None)
+    query = named_in_reports(query, index, embedder)
     if query.comparison:
         answer = compare(index, query, embedder)
         if answer is not None:

@@ -20,7 +20,7 @@ from rag.types import Chunk, Fact
 UNITS = (  # the units reports count in, longest first where one begins another
     "个百分点|百分点|人次|户次|件次|场次|批次|亿美元|万美元|美元|亿元|万元|千元|元|微克/立方米|微克每立方米|微克|平方公里|平方米|公里|公顷|立方米|吨|亩|标箱|岁|"
     "公斤|千克|斤|小时|分钟|个工作日|工作日|个月|天|倍|件|人|名|位|次|个|项|家|场|笔|户|份|条|篇|期|本|处|所|支|批|起|宗|"
-    "套|台|辆|只|座|张|册|例|种|间|栋|棵|株|盏|艘|枚|届|封"
+    "套|台|辆|只|座|张|册|例|种|间|栋|棵|株|盏|艘|枚|届|封|架次|列"
 )
 _NUMBER = re.compile(
     rf"(?:(?P<num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?(?=\s*(?:[万亿千余多%]|{UNITS}))|\d+(?:\.\d+)?)"
@@ -81,7 +81,7 @@ _MAX_METRIC = 20
 _ANAPHORIC = ("总量", "总额", "总值", "规模", "总数", "总体规模")  # a total that names no measure of its own
 
 
-FACTS_VERSION = "facts-9"  # bump when extraction changes: load_index then re-reads the facts of an older index
+FACTS_VERSION = "facts-10"  # bump when extraction changes: load_index then re-reads the facts of an older index
 
 # Goals, not results: 政府工作报告 list next year's targets beside last year's figures.
 _TARGET = re.compile(r"预期目标|主要目标|目标任务|目标是|目标为|力争|确保.{0,10}(?:达到|以上)")

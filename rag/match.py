@@ -9,7 +9,9 @@ takes a Query: the best of its metric's names, with the measure (a change for �
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
+from rag.crosslingual import has_cjk
 from rag.facts import base_unit
 from rag.query import Query
 from rag.thesaurus import load_thesaurus
@@ -66,6 +68,19 @@ def counted_otherwise(query: Query, change: Fact, sentence_facts: list[Fact]) ->
     forms = query.metric_forms or ((query.metric,) if query.metric else ())
     level = next((f for f in sentence_facts if f.kind == "level" and f.metric == change.metric), None)
     return bool(forms) and level is not None and _unit_gate(_named(forms[0]), level) == 0.0
+
+
+def named_in_reports(query: Query, index, embedder) -> Query:
+    """An English question's metric with the names the reports give it, found by meaning (passenger
+    throughput → 机场旅客吞吐量): a word-by-word gloss seldom is one, so the nearest fact metrics of the index
+    become its first names."""
+    if query.language != "en" or not query.metric or embedder is None or index.metric_vectors is None:
+        return query
+    names = [n for n in index.metric_vectors.nearest(embedder.encode_query([query.metric])[0]) if has_cjk(n)]
+    if not names:
+        return query
+    forms = tuple(dict.fromkeys((*names, *query.metric_forms)))
+    return replace(query, metric_forms=forms)
 
 
 def asked_vector(query: Query, embedder):

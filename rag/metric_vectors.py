@@ -46,6 +46,16 @@ class MetricVectors:
         return dict(zip(known, map(float, scaled), strict=True))
 
 
+    def nearest(self, asked: np.ndarray, within: float = 0.015, most: int = 3) -> list[str]:
+        """The metric phrases closest in meaning to `asked`: the best and those within `within` of it."""
+        if not len(self.matrix):
+            return []
+        cos = self.matrix @ asked
+        best = np.argsort(-cos)[:most]
+        names = {row: p for p, row in self.rows.items()}
+        return [names[int(r)] for r in best if cos[r] >= cos[best[0]] - within]
+
+
 def build_metric_vectors(facts: Iterable[Fact], embedder, old: MetricVectors | None = None) -> MetricVectors:
     """Vectors for every metric phrase of `facts`, reusing those `old` has."""
     phrases = sorted({phrase(f) for f in facts})

@@ -402,3 +402,14 @@ def test_a_summary_of_the_point_the_question_names_quotes_its_points_with_what_t
     answer = ask(seeds, "威海高区2021年在化解矛盾纠纷方面主要是怎么做的？")
     assert "(五)健全矛盾纠纷多元化解机制”一节列出 4 点" in answer.answer
     assert "“诉调对接”" in answer.answer and len(answer.citations) == 4
+
+
+def test_an_english_metric_is_named_by_the_nearest_fact_metrics_in_meaning(seeds):
+    from rag.match import named_in_reports
+    from rag.query import parse
+
+    asked = parse("What was the online publication rate of court judgments in Diaobingshan in 2022?", seeds)
+    assert "裁判文书上网率" not in asked.metric_forms  # the gloss: 线上公开法院裁判
+    assert named_in_reports(asked, seeds, seeds.embedder()).metric_forms[0] == "裁判文书上网率"
+    answer = ask(seeds, asked.text)
+    assert answer.mode == "lookup" and "49.37%" in answer.answer
