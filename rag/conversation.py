@@ -52,6 +52,8 @@ def follow_up(query: Query, previous: Query | None, index=None) -> Query:
         word=word,
         threshold=query.threshold or (previous.threshold if intent == "threshold" else None),
         followup=True,
+        # 新能源车呢? after …产量是多少?: a figure is asked again, of the new metric
+        wants_number=query.wants_number or (previous.wants_number and query.intent != "summary"),
     )
     if not query.metric and not query.topic:
         merged = replace(

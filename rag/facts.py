@@ -40,7 +40,7 @@ _BAD_AFTER = set("-－—~～/+:：\"#'") | set("abcdefghijklmnopqrstuvwxyzABCDE
 # Words between a metric and its number: 达/为/在 read a level, 同比增加 a change, 提升至 a level again.
 _LINK = sorted(
     "达到了 达到 达 为 是 在 约为 约 近 逾 超过 超 突破 高于 大于 低于 少于 不足 不到 至少 不少于 不低于 "
-    "共计 共 合计 总计 累计 仅 只有 均 都 分别 已 已达 保持在 稳定控制在 稳定在 控制在 维持在 了 "
+    "共计 共 合计 总计 累计 仅 只有 均 都 分别 已 已达 保持在 稳定控制在 稳定在 控制在 维持在 了 大幅 稳步 快速 较快 明显 显著 "
     "提升至 提高至 提高到 提升到 上升至 上升到 下降至 下降到 降至 降到 增至 增加到 增长到 减少到 减少至 跃升至 跃升到 跃居 "
     "压缩至 压缩到 缩短至 缩短到 增长 增加 上升 提高 提升 下降 减少 降低 回落 下滑 压缩 节省 缩短 增幅 降幅".split(),
     key=len,
@@ -81,7 +81,7 @@ _MAX_METRIC = 20
 _ANAPHORIC = ("总量", "总额", "总值", "规模", "总数", "总体规模")  # a total that names no measure of its own
 
 
-FACTS_VERSION = "facts-10"  # bump when extraction changes: load_index then re-reads the facts of an older index
+FACTS_VERSION = "facts-11"  # bump when extraction changes: load_index then re-reads the facts of an older index
 
 # Goals, not results: 政府工作报告 list next year's targets beside last year's figures.
 _TARGET = re.compile(r"预期目标|主要目标|目标任务|目标是|目标为|力争|确保.{0,10}(?:达到|以上)")
@@ -241,6 +241,8 @@ def _respectively(sentence: str, out: list, region: str) -> list:
         end = next((c.start() for c in _CLAUSE_STOP.finditer(sentence, m.end())), len(sentence))
         words = [w for p in re.split(r"和|与|、|以及|及", sentence[start : m.start()]) if (w := _cut(p, region)[0])]
         prefix = "" if len(words) >= 2 else "".join(words)  # 累计
+        if len(words) == 1 and words[0].startswith("城乡") and len(words[0]) > 3:  # 城乡低保标准分别增长5%、12%
+            words, prefix = ["城镇" + words[0][2:], "农村" + words[0][2:]], ""
         items = words if len(words) >= 2 else items
         numbers = [(n, parsed) for n in _NUMBER.finditer(sentence, m.end(), end) if (parsed := _parse(n, sentence, quoted))]
         if len(numbers) < 2 or len(numbers) != len(items):

@@ -435,3 +435,13 @@ def test_people_asked_are_not_answered_by_a_count_of_things(catalog):
     parks = one(facts, 5, "个")
     assert metric_score("示范园区", "", parks, unit="个") > 0.5
     assert metric_score("示范园区", "", parks, unit="人次") == 0.0  # 多少人次 is no 5个
+
+
+def test_chengxiang_respectively_is_the_towns_then_the_villages():
+    facts = _corpus_sentence("新疆_2025_政府工作报告.txt", "城乡低保标准分别增长5%、12%")
+    assert {(f.metric, f.value, f.kind) for f in facts} >= {("城镇低保标准", 5, "change"), ("农村低保标准", 12, "change")}
+
+
+def test_an_adverb_before_a_change_is_not_part_of_the_metric():
+    facts = _corpus_sentence("北京市_2025_政府工作报告.txt", "入境游客大幅增长186.8%")
+    assert one(facts, 186.8, "%").metric.endswith("入境游客")  # not 入境游客大幅

@@ -192,3 +192,8 @@ def test_a_follow_up_asking_the_actual_figure_drops_the_target(catalog):
 def test_the_end_of_a_year_is_part_of_the_period_not_of_the_metric(catalog):
     q = parse("宝安区2024年末常住人口多少？", catalog)
     assert (q.metric, q.period.years) == ("常住人口", (2024,))
+
+
+def test_a_follow_up_naming_another_metric_still_asks_a_figure(catalog):
+    q = replay(catalog, ["河南2024年汽车整车产量是多少？", "新能源车呢？"])
+    assert (q.regions, q.metric_forms[0], q.wants_number) == (("河南省",), "新能源汽车", True)
