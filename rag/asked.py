@@ -17,7 +17,7 @@ from rag.facts import UNITS, cut_metric
 from rag.store import Index
 from rag.thesaurus import Thesaurus, load_thesaurus
 
-ASKED_UNIT = re.compile(rf"(?<![哪这那])(?:多少|几)(万亿元|万亿|亿元|万元|万人|亿|{UNITS})")
+ASKED_UNIT = re.compile(rf"(?<![哪这那])(?:多少|几)((?:万亿|亿|万)?(?:{UNITS})|万亿|亿)")  # 多少万辆, 几亿元
 
 
 @dataclass(frozen=True)
@@ -273,8 +273,8 @@ def asked_unit(text, english, forms, change, threshold, thesaurus) -> str:
         return "%"
     m = ASKED_UNIT.search(text)
     if m:
-        unit = m.group(1)
-        return "元" if unit.endswith("元") or unit in ("亿", "万亿") else {"名": "人", "位": "人", "万人": "人"}.get(unit, unit)
+        unit = re.sub(r"^(?:万亿|亿|万)(?=.)", "", m.group(1))  # 多少万辆 asks 辆
+        return "元" if unit.endswith("元") or unit in ("亿", "万亿") else {"名": "人", "位": "人"}.get(unit, unit)
     for form in forms:
         group = thesaurus.group(form)
         if group and group.unit:

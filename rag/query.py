@@ -185,7 +185,7 @@ def parse(question: str, index: Index, previous: Query | None = None, thesaurus:
     metric, forms, field_, grew = read_metric(metric_text, english, thesaurus, index)
     change = grew or bool(has_word(text, "change" + en))
     counted = ASKED_UNIT.search(text)
-    if change and counted and counted.group(1) not in ("%", "元", "亿", "万元", "亿元"):
+    if change and counted and counted.group(1) not in ("%", "元", "亿", "万亿", "万元", "亿元", "万亿元"):
         change = False  # 减少了多少项证明材料 asks a count (减少66项), not a rate of change
     if change and not metric and not (previous and previous.metric):  # 哪个区增长最快: the economy's growth
         metric, forms = "地区生产总值", thesaurus.synonyms("地区生产总值")

@@ -197,3 +197,8 @@ def test_the_end_of_a_year_is_part_of_the_period_not_of_the_metric(catalog):
 def test_a_follow_up_naming_another_metric_still_asks_a_figure(catalog):
     q = replay(catalog, ["河南2024年汽车整车产量是多少？", "新能源车呢？"])
     assert (q.regions, q.metric_forms[0], q.wants_number) == (("河南省",), "新能源汽车", True)
+
+
+def test_a_unit_asked_with_its_magnitude_is_the_unit(catalog):
+    assert parse("吉林2024年新能源汽车产量是多少万辆？", catalog).unit == "辆"
+    assert parse("新增就业多少万人？", catalog).unit == "人"
