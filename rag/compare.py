@@ -196,6 +196,8 @@ def _headline(query: Query, ranked: list[Fact], shown: list[Fact]) -> str:
 def _label(query: Query) -> str:
     name = query.metric_forms[0] if query.metric_forms else query.metric
     field = query.field if query.field and query.field not in name else ""
+    overlap = next((n for n in range(min(len(field), len(name)), 1, -1) if field.endswith(name[:n])), 0)
+    field = field[: len(field) - overlap]  # 行政复议 + 复议调解率 is 行政复议调解率
     return f"{field}{name}{'增速' if query.change and not name.endswith(('增速', '增长')) else ''}{'目标' if query.target else ''}"
 
 

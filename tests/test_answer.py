@@ -413,3 +413,8 @@ def test_an_english_metric_is_named_by_the_nearest_fact_metrics_in_meaning(seeds
     assert named_in_reports(asked, seeds, seeds.embedder()).metric_forms[0] == "裁判文书上网率"
     answer = ask(seeds, asked.text)
     assert answer.mode == "lookup" and "49.37%" in answer.answer
+
+
+def test_a_comparison_headline_names_the_metric_once(seeds):
+    answer = ask(seeds, "哪个区复议调解率最高?")
+    assert answer.answer.startswith("**镜湖区最高**：行政复议调解率50.6%（2024年）")
