@@ -153,7 +153,8 @@ def read_metric(text: str, english: bool, thesaurus: Thesaurus, index: Index) ->
     pieces = [p for p in pieces if len(p) >= 2 or p in ("率", "额")]
     field_ = thesaurus.field_of("".join(pieces))  # 人民调解的化解成功率: the field may stand before 的
     phrase = _after_de("".join(pieces))
-    phrase = re.sub(r"^(?:个|区|省|市|县)(?=..)", "", phrase)
+    if not any(start == 0 for start, _, _ in thesaurus.find(phrase, short=True)):  # 市场主体 is a name:
+        phrase = re.sub(r"^(?:个|区|省|市|县)(?=..)", "", phrase)  # 个案件, 市受理 are left of 哪个, 哪个市
     phrase = re.sub(r"(?:是|为|有|达到|达|的|吗|呢|吧|啊|呀)+$", "", phrase)
     phrase = re.sub(r"(?<=..)(?:更|较)?(?:高|多|大|快|低|少|小|慢)$", "", phrase)  # 哪个…案件多: 多 asks, it names nothing
     if phrase in _CHANGE_SUFFIXES:  # 它今年的增长目标: growth of what the conversation is about
@@ -271,6 +272,8 @@ def asked_unit(text, english, forms, change, threshold, thesaurus) -> str:
         return "%"
     if forms and re.search(r"(?:率|比重|比例|占比|强度)$", forms[0]):
         return "%"
+    if threshold and threshold.unit and threshold.unit != "%":  # 超过一千万户 counts in 户
+        return "元" if threshold.unit.endswith("元") else threshold.unit
     m = ASKED_UNIT.search(text)
     if m:
         unit = re.sub(r"^(?:万亿|亿|万)(?=.)", "", m.group(1))  # 多少万辆 asks 辆

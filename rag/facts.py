@@ -42,12 +42,12 @@ _LINK = sorted(
     "达到了 达到 达 为 是 在 约为 约 近 逾 超过 超 突破 高于 大于 低于 少于 不足 不到 至少 不少于 不低于 "
     "共计 共 合计 总计 累计 仅 只有 均 都 分别 已 已达 保持在 稳定控制在 稳定在 控制在 维持在 了 大幅 稳步 快速 较快 明显 显著 "
     "提升至 提高至 提高到 提升到 上升至 上升到 下降至 下降到 降至 降到 增至 增加到 增长到 减少到 减少至 跃升至 跃升到 跃居 "
-    "压缩至 压缩到 缩短至 缩短到 增长 增加 上升 提高 提升 下降 减少 降低 回落 下滑 压缩 节省 缩短 增幅 降幅".split(),
+    "压缩至 压缩到 缩短至 缩短到 增长 增加 净增 上升 提高 提升 下降 减少 降低 回落 下滑 压缩 节省 缩短 增幅 降幅".split(),
     key=len,
     reverse=True,
 )
 _LINK_BLOCKED = {"为": "行作认成因以称", "在": "存所现正实内外", "达": "下送传表到", "共": "公总"}
-_CHANGE_VERB = re.compile(r"增长|增加|上升|提高|提升|下降|减少|降低|回落|下滑|压缩|节省|缩短|增幅|降幅")
+_CHANGE_VERB = re.compile(r"净增|增长|增加|上升|提高|提升|下降|减少|降低|回落|下滑|压缩|节省|缩短|增幅|降幅")
 _COMPARATIVE = re.compile(r"(?:同比|环比|(?:较|比)(?:上年|去年|上一年|前一年)?(?:同期)?)$")
 # Words around a number that bound it, as the qualifier a Fact carries: 突破15亿元 → 超过, 不足 → 以下.
 _QUALIFIER = dict(
@@ -81,7 +81,7 @@ _MAX_METRIC = 20
 _ANAPHORIC = ("总量", "总额", "总值", "规模", "总数", "总体规模")  # a total that names no measure of its own
 
 
-FACTS_VERSION = "facts-11"  # bump when extraction changes: load_index then re-reads the facts of an older index
+FACTS_VERSION = "facts-12"  # bump when extraction changes: load_index then re-reads the facts of an older index
 
 # Goals, not results: 政府工作报告 list next year's targets beside last year's figures.
 _TARGET = re.compile(r"预期目标|主要目标|目标任务|目标是|目标为|力争|确保.{0,10}(?:达到|以上)")

@@ -445,3 +445,9 @@ def test_chengxiang_respectively_is_the_towns_then_the_villages():
 def test_an_adverb_before_a_change_is_not_part_of_the_metric():
     facts = _corpus_sentence("北京市_2025_政府工作报告.txt", "入境游客大幅增长186.8%")
     assert one(facts, 186.8, "%").metric.endswith("入境游客")  # not 入境游客大幅
+
+
+def test_a_net_increase_is_a_change_and_the_total_after_it_a_level():
+    facts = _corpus_sentence("广东省_2025_政府工作报告.txt", "经营主体净增98万户、突破1900万户")
+    assert (one(facts, 98, "万户").kind, one(facts, 1900, "万户").kind) == ("change", "level")
+    assert one(facts, 1900, "万户").metric == "经营主体"

@@ -202,3 +202,9 @@ def test_a_follow_up_naming_another_metric_still_asks_a_figure(catalog):
 def test_a_unit_asked_with_its_magnitude_is_the_unit(catalog):
     assert parse("吉林2024年新能源汽车产量是多少万辆？", catalog).unit == "辆"
     assert parse("新增就业多少万人？", catalog).unit == "人"
+
+
+def test_a_word_that_begins_with_shi_keeps_it_and_a_threshold_gives_its_unit(catalog):
+    q = parse("经营主体总量已经超过一千万户的省份有哪些？", catalog)
+    assert (q.intent, q.metric, q.unit, q.threshold.value) == ("threshold", "市场主体", "户", 1e7)
+    assert parse("哪个市受理的案件最多", catalog).metric == "案件"
