@@ -91,14 +91,20 @@ def build_e5_model(final: Path, source: Path | None = None) -> Path:
         with quiet_transformers():
             _write_hf_model(e5, hf)
             _write_sentence_transformer(hf, work / "model", dim=e5.config["H"])
-        try:
-            os.replace(work / "model", final)
-        except OSError:
-            if not final.is_dir():  # lost a race to a concurrent builder: theirs is as good
-                raise
+        publish(work / "model", final)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return final
+
+
+def publish(built: Path, final: Path) -> None:
+    """Move a folder built beside the cache into place in one step; losing the race to a concurrent
+    builder is fine, theirs is as good."""
+    try:
+        os.replace(built, final)
+    except OSError:
+        if not final.is_dir():
+            raise
 
 
 def _remove_stale_builds(final: Path, older_than_s: float = 3600) -> None:

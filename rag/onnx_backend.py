@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.e5_rebuild import publish
 from rag.errors import RagError
 
 log = logging.getLogger(__name__)
@@ -73,11 +74,7 @@ def export_onnx(st_model, final: Path, int8: bool, source: str = "", fp32_file: 
         config["dtype"] = "int8" if int8 else "fp32"
         (out / "onnx_config.json").write_text(json.dumps(config, ensure_ascii=False, indent=1) + "\n")
         _check_against_torch(st_model, OnnxEncoder(out, threads=1), MIN_COSINE[config["dtype"]])
-        try:
-            os.replace(out, final)
-        except OSError:
-            if not final.is_dir():  # lost a race to a concurrent exporter: theirs is as good
-                raise
+        publish(out, final)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return final
