@@ -8,6 +8,7 @@ import os
 import sys
 
 from rag.errors import RagError
+from rag.periods import planned_years, reviewed_years
 
 DEFAULT_INDEX = "index"
 
@@ -53,9 +54,17 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--replace", action="store_true", help="a file named like an indexed report is its new version, wherever it is"
     )
+    c.add_argument("--metadata", default=None, metavar="CSV",
+                   help="reports.csv (file,region,year,kind) saying what some reports are; kept in the index")
     c.add_argument("--json", action="store_true")
 
-    c = command("docs", _cmd_docs, "list indexed reports")
+    c = command("fix", _cmd_fix, "say what an indexed report is (region, year, kind); kept across re-indexing")
+    c.add_argument("doc")
+    c.add_argument("--region", default="")
+    c.add_argument("--year", type=int, default=None)
+    c.add_argument("--kind", default="", help="政府工作报告 | 管委会工作报告 | 法治政府建设情况报告")
+
+    c = command("docs", _cmd_docs, "list indexed reports: region (level, parent), year, years reviewed, kind, and why")
     c.add_argument("--json", action="store_true")
 
     c = command("show", _cmd_show, "print one report's metadata and text (the text offsets point into)")
@@ -123,6 +132,7 @@ def _cmd_index(args) -> int:
         backend=args.backend,
         rebuild=args.rebuild,
         replace=args.replace,
+        metadata=args.metadata,
         progress=None if args.json else lambda msg: print(msg, file=sys.stderr),
         show_progress=not args.json,
     )
@@ -147,6 +157,13 @@ def _cmd_docs(args) -> int:
             "title": r.title,
             "region": r.region,
             "year": r.year,
+            "level": r.level,
+            "parents": list(r.parents),
+            "named": r.named,
+            "kind": r.kind,
+            "reviews": list(reviewed_years(r)),
+            "plans": list(planned_years(r)),
+            "sources": dict(r.sources),
             "issuer": r.issuer,
             "date": r.date,
             "chunks": index.chunks.count(r.doc),
@@ -156,10 +173,36 @@ def _cmd_docs(args) -> int:
     ]
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
-    else:
-        for row in rows:
-            print(f"{row['doc']}\t{row['region']}\t{row['year']}\t{row['title']}")
+        return 0
+    for row in rows:
+        print("\t".join((row["doc"], _docs_region(row), f"{row['year']}年" if row["year"] else "年份不详",
+                         _docs_reviews(row), row["kind"] or "类型不详", row["title"], _docs_sources(row))))
     return 0
+
+
+_LEVEL_NAMES = {"national": "全国", "province": "省级", "city": "市级", "county": "区县", "zone": "功能区"}
+
+
+def _docs_region(row: dict) -> str:
+    """光明区（区县，深圳市）: the region, its level and the place above it; 地区不详 when unknown."""
+    if not row["region"]:
+        return "地区不详"
+    parent = row["parents"][-1] if row["parents"] else ""
+    inside = "，".join(x for x in (_LEVEL_NAMES.get(row["level"], ""), parent) if x)
+    named = f"（报告称{row['named']}）" if row["named"] else ""
+    return f"{row['region']}{named}（{inside}）" if inside else row["region"] + named
+
+
+def _docs_reviews(row: dict) -> str:
+    years = row["reviews"]
+    if not years:
+        return "回顾年份不详"
+    return f"回顾{years[0]}年" if len(years) == 1 else f"回顾{years[0]}–{years[-1]}年"
+
+
+def _docs_sources(row: dict) -> str:
+    names = {"region": "地区", "year": "年份", "kind": "类型"}
+    return "依据：" + "；".join(f"{names[k]}←{v}" for k, v in row["sources"].items() if k in names) if row["sources"] else ""
 
 
 def _cmd_show(args) -> int:
@@ -180,6 +223,19 @@ def _cmd_check(args) -> int:
 
     index = check_index(args.index)
     print(f"索引完好：{len(index.reports)} 份报告，{len(index.chunks)} 个段落，{len(index.manifest['files'])} 个文件校验一致")
+    return 0
+
+
+def _cmd_fix(args) -> int:
+    from rag.sidecar import Correction, parse_correction
+    from rag.store import correct_report
+
+    correction = parse_correction({"region": args.region, "year": str(args.year or ""), "kind": args.kind}, "rag fix")
+    if correction == Correction():
+        print("错误: 请至少给出 --region、--year 或 --kind 之一", file=sys.stderr)
+        return 2
+    r = correct_report(args.index, args.doc, correction, progress=lambda msg: print(msg, file=sys.stderr))
+    print(f"已更正 {args.doc}：{r.region or '地区不详'} {r.year or '年份不详'} {r.kind or ''}（记录在索引的 reports.csv，重建索引时保留）")
     return 0
 
 

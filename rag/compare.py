@@ -15,6 +15,7 @@ from rag.embed import Embedder
 from rag.facts import normalized_value
 from rag.match import MIN_METRIC_SCORE, RELATIVE_METRIC_SCORE, asked_vector, fact_score, narrower_than
 from rag.metric_vectors import phrase
+from rag.periods import reviewed_years
 from rag.query import Query, scope_members
 from rag.store import Index
 from rag.types import Answer, Fact, Row
@@ -138,7 +139,7 @@ def _series(index: Index, query: Query, scored: list[tuple[float, Fact]], member
         if f.about is None or (wanted and f.about not in wanted) or (f.kind != "level" and not query.change):
             continue
         # the report that reviews the year states it best; a later report's look back is second
-        reviews = int(f.about == (f.year - 1 if "工作报告" in index.reports[f.doc].title else f.year))
+        reviews = int(f.about in reviewed_years(index.reports[f.doc]))
         # …新增学位4290个，…新增学位720个 breaks a total down: the sentence that gives it whole comes first
         key = (reviews, parts[(f.doc, f.start, f.metric)] == 1, s, -(f.year or 0))
         slot = (f.region, f.about)
@@ -186,11 +187,17 @@ def _headline(query: Query, ranked: list[Fact], shown: list[Fact]) -> str:
     word = query.word or ("最高" if query.descending else "最低")
     if query.top and len(shown) > 1:
         return f"**{label}{word}的{len(shown)}个**：" + "；".join(
-            f"{n}. {f.region} {figure(f)}（{f.about or f.year}年）" for n, f in enumerate(shown, start=1))
+            f"{n}. {f.region} {figure(f)}{_when(f)}" for n, f in enumerate(shown, start=1))
     top = ranked[0]
     ties = [f for f in ranked if normalized_value(f) == normalized_value(top)]
     names = "、".join(f.region for f in ties) + ("并列" if len(ties) > 1 else "")
-    return f"**{names}{word}**：{label}{figure(top)}（{top.about or top.year}年）[1]"
+    return f"**{names}{word}**：{label}{figure(top)}{_when(top)}[1]"
+
+
+def _when(f: Fact) -> str:
+    """（2024年）: the year a figure is about, when known."""
+    year = f.about or f.year
+    return f"（{year}年）" if year else ""
 
 
 def _label(query: Query) -> str:

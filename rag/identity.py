@@ -63,6 +63,13 @@ def fingerprint(report: Report) -> str:
     return report.text_sha256 or text_fingerprint(report.text)  # indexes built before it was recorded
 
 
+def same_identity(a: Report, b: Report) -> bool:
+    """Whether two readings of one file say the same of what it is (a correction, or a better reading of
+    its text, makes it a new version: its chunks carry region and year)."""
+    fields = ("title", "region", "year", "kind", "level", "parents")
+    return all(getattr(a, f) == getattr(b, f) for f in fields)
+
+
 def plan_reports(indexed: dict[str, Report], incoming: list[Report], replace: bool = False) -> Plan:
     """Decide, for each of `incoming` (read from disk, `doc` = file name), against the `indexed` reports."""
     by_origin = {origin(r): d for d, r in indexed.items()}
@@ -72,7 +79,7 @@ def plan_reports(indexed: dict[str, Report], incoming: list[Report], replace: bo
     for report in incoming:
         key, where = fingerprint(report), display_path(report.path)
         own = by_origin.get(origin(report))
-        if own is not None and indexed[own].sha256 == report.sha256:
+        if own is not None and indexed[own].sha256 == report.sha256 and same_identity(indexed[own], report):
             draft.unchanged.append(own)
             continue
         twin = by_text.get(key)

@@ -17,6 +17,7 @@ import bm25s
 import numpy as np
 
 from rag.dense import Dense
+from rag.divisions import NATION_NAME, Place
 from rag.embed import Embedder, load_embedder
 from rag.errors import UnknownDocError
 from rag.layout import Segment
@@ -87,9 +88,13 @@ class Index:
     @functools.cached_property
     def _gazetteer(self) -> Gazetteer:
         hints: dict[str, str] = {}
-        for r in self.reports.values():  # the file name, title and opening say where a report is from
-            hints[r.region] = hints.get(r.region, "") + f" {r.doc} {r.title} {r.text[:1500]}"
-        return gazetteer_for(self.regions, hints)
+        places: dict[str, Place] = {}
+        for r in self.reports.values():
+            if r.level:  # what the report says it is (rag/metadata.py)
+                places[r.region] = Place(r.region, r.level, tuple(p for p in r.parents if p != NATION_NAME))
+            else:  # an index from before: the file name, title and opening say where a report is from
+                hints[r.region] = hints.get(r.region, "") + f" {r.doc} {r.title} {r.text[:1500]}"
+        return gazetteer_for(self.regions, hints, places)
 
     @functools.cached_property
     def word_counts(self) -> dict[str, int]:

@@ -44,13 +44,28 @@ class Period:
 
 def reviews_previous_year(report: Report) -> bool:
     """A 政府工作报告 (or 管委会工作报告) of Y is given early in Y and reviews Y−1."""
-    return "工作报告" in report.title
+    return report.work_report
+
+
+def reviewed_years(report: Report) -> tuple[int, ...]:
+    """The years `report` gives results for: what its text says (rag/metadata.py), else what its kind implies."""
+    if report.reviews or not report.year:
+        return report.reviews
+    return (report.year - 1,) if reviews_previous_year(report) else (report.year,)
+
+
+def planned_years(report: Report) -> tuple[int, ...]:
+    """The years `report` sets targets for."""
+    if report.plans or not report.year:
+        return report.plans
+    return (report.year,) if reviews_previous_year(report) else (report.year + 1,)
 
 
 def now_of(reports) -> int | None:
-    """The year the newest of `reports` was given in: what 今年 means to a reader of them."""
-    years = [r.year + (0 if reviews_previous_year(r) else 1) for r in reports if r.year]
-    return max(years) if years else None
+    """The year the newest of `reports` was given in — what 今年 means to a reader of them — but never later
+    than this year: a report misdated 2099 must not move 去年 for every question."""
+    years = [max(planned_years(r)) for r in reports if r.year]
+    return min(max(years), dt.date.today().year) if years else None
 
 
 def read_period(text: str, index, regions) -> tuple[Period, list[tuple[int, int]]]:
@@ -148,12 +163,11 @@ def report_years(index, regions, years: tuple[int, ...], target: bool, plans: bo
     asked = set(years)
     reports = [r for r in index.reports.values() if r.year and (not regions or r.region in regions)]
 
-    def meant(report: Report) -> set[int]:
-        if reviews_previous_year(report):
-            return asked if target or plans else {y + 1 for y in asked}
-        return {y - 1 for y in asked} if target else asked | ({y - 1 for y in asked} if plans else set())
+    def speaks_of(report: Report) -> bool:
+        results, goals = set(reviewed_years(report)), set(planned_years(report))
+        return bool(asked & goals if target else asked & results or plans and asked & goals)
 
-    precise = sorted({r.year for r in reports if r.year in meant(r)})
+    precise = sorted({r.year for r in reports if speaks_of(r)})
     if regions and not precise:  # no report on Y yet: that year's own 政府工作报告 still says what Y was to bring
         precise = sorted({r.year for r in reports if reviews_previous_year(r) and r.year in asked})
     if regions:

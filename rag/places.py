@@ -13,33 +13,21 @@ the parent places their reports name (高区 is in 威海).
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import io
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rag.crosslingual import pinyin_spellings, spelled_in
+from rag.divisions import MUNICIPALITIES, NATION_NAME, Place, comparison_level, short_forms
+from rag.divisions import divisions as _divisions
 from rag.segment import is_word
 
-_SUFFIXES = ("特别行政区", "自治区", "自治州", "自治县", "新区", "地区", "盟", "省", "市", "区", "县", "旗", "州")
-# Province-level cities: their one report is a province's, and they sit in the table as province and city.
-MUNICIPALITIES = frozenset({"北京市", "上海市", "天津市", "重庆市"})
+__all__ = ["MUNICIPALITIES", "Gazetteer", "Mention", "Place", "comparison_level", "find_group", "gazetteer_for",
+           "region_groups", "short_forms"]
+
 _CJK = re.compile(r"[\u4e00-\u9fff]")
-
-
-@dataclass(frozen=True)
-class Place:
-    """One division: its full name, level and the places above it (广东省, 深圳市 for 光明区)."""
-
-    name: str
-    level: str  # "province" | "city" | "county"
-    parents: tuple[str, ...] = ()
-
-    def within(self, other: str) -> bool:
-        return other in self.parents or other == self.name
 
 
 @dataclass(frozen=True)
@@ -93,10 +81,17 @@ class Gazetteer:
         return next((s for r, s in self.spellings if r == region), frozenset())
 
     def members(self, within: str = "", level: str = "") -> tuple[str, ...]:
-        """Indexed regions inside `within` (a place name) and of `level` (province / county)."""
-        return tuple(
-            sorted(r for r, p in self.regions.items() if (not within or p.within(within)) and (not level or level_of(p) == level))
-        )
+        """Indexed regions inside `within` (a place name; never `within` itself: 深圳各区 are 深圳市's
+        districts, not 深圳市) and of `level` (province / city / county, as `comparison_level` says)."""
+        return tuple(sorted(
+            r for r, p in self.regions.items()
+            if (not within or (p.within(within) and p.name != within)) and (not level or comparison_level(p) == level)
+        ))
+
+    def level_of(self, region: str) -> str:
+        """national / province / city / county: the level `region` is compared at."""
+        place = self.regions.get(region)
+        return comparison_level(place) if place else ""
 
     def resolve(self, name: str) -> Place | None:
         hit = self.forms.get(name)
@@ -136,32 +131,22 @@ def find_group(text: str) -> tuple[Group, tuple[int, int]] | None:
     return group, (at, at + len(name))
 
 
-def level_of(place: Place) -> str:
-    """Province or county, the two levels reports are compared at (a municipality counts as a province)."""
-    return "province" if place.level == "province" or place.name in MUNICIPALITIES else "county"
-
-
-def short_forms(name: str) -> tuple[str, ...]:
-    """How people shorten a division: 福建省 → 福建, 广西壮族自治区 → 广西, 光明区 → 光明, 大鹏新区 → 大鹏."""
-    if name.endswith("自治区"):
-        return ("内蒙古",) if name.startswith("内蒙古") else (name[:2],)
-    for suffix in _SUFFIXES:
-        stem = name[: -len(suffix)]
-        if name.endswith(suffix) and len(stem) >= 2:
-            return (stem,)
-    return ()
-
-
-def gazetteer_for(regions: Iterable[str], hints: dict[str, str] | None = None) -> Gazetteer:
-    """The gazetteer of an index: `regions` are its regions, `hints` some text of each (title, opening)
-    to tell apart two divisions of one name (深圳 or 鹤岗 南山区) and to place what the table lacks."""
-    hints = hints or {}
-    key = tuple(sorted((r, _parent_hint(hints.get(r, ""))) for r in regions))
+def gazetteer_for(regions: Iterable[str], hints: dict[str, str] | None = None,
+                  places: dict[str, Place] | None = None) -> Gazetteer:
+    """The gazetteer of an index: `regions` are its regions, `places` what their reports say they are (level
+    and parents, rag/metadata.py); for a region without (an index from before), `hints`, some text of its
+    reports, tell apart two divisions of one name (深圳 or 鹤岗 南山区) and place what the table lacks."""
+    hints, places = hints or {}, places or {}
+    key = tuple(sorted((r, _parent_hint(hints.get(r, "")) if r not in places else "", places.get(r)) for r in regions))
     return _build(key)
 
 
+# How people name the nation in a question, when the index holds the State Council's report.
+_NATION_FORMS = ("全国", "我国", "中国", "全中国", "咱们国家", "国家层面")
+
+
 @functools.lru_cache(maxsize=8)
-def _build(regions_and_hints: tuple[tuple[str, str], ...]) -> Gazetteer:
+def _build(regions_and_hints: tuple[tuple[str, str, Place | None], ...]) -> Gazetteer:
     table = _divisions()
     shared = Counter(a for _, aliases in table for a in set(aliases))
     forms: dict[str, tuple[Place, str]] = {}
@@ -174,9 +159,13 @@ def _build(regions_and_hints: tuple[tuple[str, str], ...]) -> Gazetteer:
             if (place.level != "county" or len(alias) >= 3) and shared[alias] == 1:
                 forms.setdefault(alias, (place, ""))
     regions: dict[str, Place] = {}
-    for region, hint in regions_and_hints:
-        place = _locate(region, hint, table)
+    for region, hint, known in regions_and_hints:
+        place = known or _locate(region, hint, table)
         regions[region] = place
+        if place.level == "national":
+            for form in _NATION_FORMS:
+                forms[form] = (place, region)
+            continue
         for form in (region, *short_forms(region), *_zone_names(region, place, table)):
             forms[form] = (place, region)
         for parent in place.parents[-1:]:  # 深圳市光明区, 深圳光明区, 温州鹿城区, 威海高区
@@ -184,7 +173,7 @@ def _build(regions_and_hints: tuple[tuple[str, str], ...]) -> Gazetteer:
                 forms[written + region] = (place, region)
                 for short in short_forms(region):
                     forms.setdefault(written + short, (place, region))
-    spellings = [(r, pinyin_spellings(r)) for r in sorted(regions)]
+    spellings = [(r, pinyin_spellings(r)) for r in sorted(regions) if regions[r].level != "national"]
     for english, name in _ENGLISH_NAMES.items():
         if name in regions:
             spellings.append((name, frozenset({english})))
@@ -196,7 +185,7 @@ def _build(regions_and_hints: tuple[tuple[str, str], ...]) -> Gazetteer:
 
 
 # Province-level names whose English is not their pinyin.
-_ENGLISH_NAMES = {"innermongolia": "内蒙古自治区", "mongolia": "内蒙古自治区", "tibet": "西藏自治区", "shaanxi": "陕西省",
+_ENGLISH_NAMES = {"china": NATION_NAME, "national": NATION_NAME, "nationwide": NATION_NAME, "innermongolia": "内蒙古自治区", "mongolia": "内蒙古自治区", "tibet": "西藏自治区", "shaanxi": "陕西省",
                   "hongkong": "香港特别行政区", "macau": "澳门特别行政区", "macao": "澳门特别行政区"}
 # How development zones are called: 威海火炬高技术产业开发区 is 威海高新区.
 _ZONE_SHORT = (("高技术产业开发区", "高新区"), ("高新技术产业开发区", "高新区"), ("经济技术开发区", "经开区"))
@@ -233,31 +222,6 @@ def _locate(region: str, hint: str, table) -> Place:
 def _parent_hint(text: str) -> str:
     """The part of a report's text that names where it is: title and opening lines are enough."""
     return text[:3000]
-
-
-@functools.cache
-def _divisions() -> tuple[tuple[Place, tuple[str, ...]], ...]:
-    """(place, short forms) of every province, city and county in jionlp's table."""
-    with contextlib.redirect_stdout(io.StringIO()):  # jionlp and jiojio print banners on import
-        import jionlp
-    out = []
-
-    def aliases(node: dict) -> tuple[str, ...]:
-        alias = node.get("_alias") or ()
-        return (alias,) if isinstance(alias, str) else tuple(alias)
-
-    for province, pnode in jionlp.china_location_loader(detail=False).items():
-        out.append((Place(province, "province"), aliases(pnode)))
-        for city, cnode in pnode.items():
-            if city.startswith("_") or not isinstance(cnode, dict):
-                continue
-            if city != province:  # 北京市 is both; keep it once, as the province
-                out.append((Place(city, "city", (province,)), aliases(cnode)))
-            for county, knode in cnode.items():
-                if county.startswith("_") or not isinstance(knode, dict) or "直辖" in county:
-                    continue
-                out.append((Place(county, "county", (province, city) if city != province else (province,)), aliases(knode)))
-    return tuple(out)
 
 
 def _stands_alone(text: str, start: int, end: int, form: str, place: Place) -> bool:

@@ -27,8 +27,9 @@ from rag.asked import (
     topic_of,
 )
 from rag.crosslingual import has_cjk
+from rag.divisions import NATION_NAME
 from rag.periods import Period, read_period
-from rag.places import find_group, level_of
+from rag.places import find_group
 from rag.store import Index
 from rag.thesaurus import Thesaurus, load_thesaurus
 
@@ -170,6 +171,8 @@ def parse(question: str, index: Index, previous: Query | None = None, thesaurus:
     # 深圳这几个区（含大鹏新区）: a region named as included belongs to the group, it is not the one asked
     included = [m.region for m in mentions if m.region and _says(text[max(0, m.start - 3) : m.start], "include")]
     regions = list(dict.fromkeys(m.region for m in mentions if m.region and m.region not in excluded + included))
+    if NATION_NAME in regions and (_LEVEL.search(text) or has_word(text, "rank")):
+        regions.remove(NATION_NAME)  # 全国哪个省最高 / 全国排第几: the nation is where they are ranked, not asked
     within, unknown = _other_places(mentions, regions, gazetteer)
     if included and not within:
         regions = list(dict.fromkeys(regions + included))
@@ -315,6 +318,8 @@ def _scope(text, english, within, narrow, regions, gazetteer) -> Scope:
         level = "province" if e.group(1).lower().startswith("province") else "county"
     if within and not level:
         level = "county"
+    if level == "county" and m and next(g for g in m.groups() if g) in ("市", "城市") and gazetteer.members(level="city"):
+        level = "city"  # 哪个市: cities, where the index holds cities' own reports
     if len(regions) >= 2:
         return Scope(level, within, bool(narrow), tuple(regions))
     members = gazetteer.members(within=within, level=level) if (within or level) else ()
@@ -344,7 +349,7 @@ _EXCLUDE = re.compile(r"(?:不算|不含|不包括|除了|除去|排除|去掉|�
 
 def scope_members_of(scope: Scope, index: Index) -> tuple[str, ...]:
     gazetteer = index.gazetteer()
-    return tuple(r for r in index.regions if not scope.level or level_of(gazetteer.regions[r]) == scope.level)
+    return tuple(r for r in index.regions if not scope.level or gazetteer.level_of(r) == scope.level)
 
 
 def scope_members(query: Query, index: Index) -> tuple[str, ...]:
@@ -356,4 +361,4 @@ def scope_members(query: Query, index: Index) -> tuple[str, ...]:
     if query.scope.regions:
         return query.scope.regions
     gazetteer = index.gazetteer()
-    return tuple(r for r in index.regions if not query.scope.level or level_of(gazetteer.regions[r]) == query.scope.level)
+    return tuple(r for r in index.regions if not query.scope.level or gazetteer.level_of(r) == query.scope.level)

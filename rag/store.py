@@ -48,10 +48,11 @@ from rag.segments import (
     with_current_facts,
     with_regions,
 )
+from rag.sidecar import Correction, apply, corrections_for, read_sidecar, save_correction
 from rag.types import Report
 from rag.versions import current_version, link_or_copy, new_version
 
-__all__ = ["FORMAT", "Index", "IndexingResult", "add_reports", "check_index", "check_model", "load_index",
+__all__ = ["FORMAT", "Index", "IndexingResult", "add_reports", "check_index", "check_model", "correct_report", "load_index",
            "remove_report", "searchable_text", "segmenter_for"]
 
 MAX_REPORT_BYTES = 8 * 1024 * 1024  # real reports are < 1 MB; a bigger file is almost surely not one
@@ -155,12 +156,15 @@ def add_reports(
     embedded: Callable[[int, int], None] | None = None,
     lock_wait: float = WAIT_SECONDS,
     backend: str | None = None,
+    metadata: str | Path | None = None,
 ) -> IndexingResult:
     """Index the reports under `paths` into `index_path`: new and changed ones, skipping unchanged ones.
 
     A path or file that cannot be used is reported in the result and skipped; the rest are indexed.
     `replace`: a file named like an indexed report is its new version (see rag/identity.py).
     `model` and `backend` default to the index's own (for a new index: rag.embed's defaults).
+    `metadata`: a reports.csv that says what some reports are (rag/sidecar.py); its lines are kept in the
+    index's own reports.csv, which, with a reports.csv in any folder given, is applied at every read.
     `embedded(done, total)` hears the embedding's progress, from (0, total) on. Reading and embedding run outside the index
     lock; under it the batch is decided again against whatever another writer added meanwhile, so no
     writer's reports are ever lost, and a second writer waits only for the other's write (seconds).
@@ -171,7 +175,12 @@ def add_reports(
     root.mkdir(parents=True, exist_ok=True)
     _check_same_model(root, old, model, backend)  # before loading anything
     embedder = load_embedder(model or (old.model if old else None), backend or (old.backend if old else None))
-    reports, failed = _read_reports(paths, say)
+    paths = list(paths)
+    corrections = corrections_for(paths, root, metadata)
+    if metadata:
+        for name, correction in read_sidecar(metadata).items():
+            save_correction(root, name, correction)
+    reports, failed = _read_reports(paths, say, corrections)
     plan = plan_reports(old.reports if old else {}, reports, replace)
     vectors: dict[str, np.ndarray] = {}
     _embed(embedder, plan.index, vectors, say, show_progress, embedded)
@@ -204,6 +213,26 @@ def remove_report(index_path: str | Path, doc: str, progress: Callable[[str], No
         index.report(doc)  # raises UnknownDocError with the fix
         name_only = _NameOnly(index.manifest["model"], index.manifest["dim"], index.backend)
         _write_merged(root, name_only, index, [], {}, lambda msg: None, removed={doc})
+
+
+def correct_report(index_path: str | Path, doc: str, correction: Correction,
+                   progress: Callable[[str], None] | None = None) -> Report:
+    """Say what one indexed report is (region, year, kind): kept in the index's reports.csv, so that
+    re-indexing keeps it, and applied now (its chunks carry region and year: they are embedded again)."""
+    root = Path(index_path)
+    say = progress or (lambda msg: None)
+    index = load_index(root)
+    report = index.report(doc)  # raises UnknownDocError with the fix
+    fixed = apply(report, correction)
+    embedder = index.embedder()
+    vectors: dict[str, np.ndarray] = {}
+    _embed(embedder, [fixed], vectors, say, False, None)
+    with index_lock(root, say=say):
+        save_correction(root, os.path.basename(report.path) or doc, correction)
+        current = load_index(root)
+        current.report(doc)
+        _write_merged(root, embedder, current, [fixed], vectors, say)
+    return fixed
 
 
 @dataclass
@@ -242,8 +271,11 @@ def _check_same_model(root: Path, index: Index | None, model: str | None, backen
         )
 
 
-def _read_reports(paths: Iterable[str | Path], say: Callable[[str], None]) -> tuple[list[Report], list]:
-    """The readable reports under `paths` (paths made absolute: they are the reports' origin) and the failures."""
+def _read_reports(paths: Iterable[str | Path], say: Callable[[str], None],
+                  corrections: dict[str, Correction] | None = None) -> tuple[list[Report], list]:
+    """The readable reports under `paths` (paths made absolute: they are the reports' origin), as the
+    `corrections` (file name → rag/sidecar.py's Correction) say they are, and the failures."""
+    corrections = corrections or {}
     files, failed = collect_report_files(paths)
     reports = []
     for file in files:
@@ -259,6 +291,7 @@ def _read_reports(paths: Iterable[str | Path], say: Callable[[str], None]) -> tu
         except OSError as err:
             failed.append((str(file), f"无法读取：{err.strerror or err}"))
             continue
+        report = apply(report, corrections.get(file.name))
         reports.append(dataclasses.replace(report, path=os.path.abspath(report.path)))
     return reports, failed
 

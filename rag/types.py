@@ -30,6 +30,27 @@ class Report:
     encoding: str = "utf-8"
     sha256: str = ""  # of the source file's bytes
     text_sha256: str = ""  # of the normalised text (ingest.text_fingerprint): one value whatever the encoding
+    # What the report is, read from its text by rag/metadata.py ("" / () when unknown, or in an older index):
+    level: str = ""  # national | province | city | county | zone
+    parents: tuple[str, ...] = ()  # 全国, 广东省, 深圳市 for 光明区
+    named: str = ""  # the name the report calls its region by, when it is a former one (光明新区 for 光明区)
+    kind: str = ""  # 政府工作报告 | 管委会工作报告 | 法治政府建设情况报告
+    reviews: tuple[int, ...] = ()  # the years it gives results for
+    plans: tuple[int, ...] = ()  # the years it sets targets for
+    sources: tuple[tuple[str, str], ...] = ()  # (field, where it was read): ("region", "开头“我代表…”")
+
+    def __post_init__(self):  # rows read back from JSON carry lists
+        for name in ("parents", "reviews", "plans"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        object.__setattr__(self, "sources", tuple(tuple(s) for s in self.sources))
+
+    @property
+    def work_report(self) -> bool:
+        """A 政府工作报告 or 管委会工作报告: given early in its year, it reviews the year before."""
+        return self.kind in ("政府工作报告", "管委会工作报告") if self.kind else "工作报告" in self.title
+
+    def source_of(self, name: str) -> str:
+        return dict(self.sources).get(name, "")
 
 
 @dataclass(frozen=True)
