@@ -134,6 +134,7 @@ def _series(index: Index, query: Query, scored: list[tuple[float, Fact]], member
 
     wanted = set(query.period.years)
     best: dict[tuple[str, int], tuple[tuple, Fact]] = {}
+    stated: dict[tuple[str, int], list[tuple[float, Fact]]] = {}  # every report's figure for the slot
     parts = Counter((f.doc, f.start, f.metric) for _, f in scored)
     for s, f in scored:
         if f.about is None or (wanted and f.about not in wanted) or (f.kind != "level" and not query.change):
@@ -143,11 +144,13 @@ def _series(index: Index, query: Query, scored: list[tuple[float, Fact]], member
         # …新增学位4290个，…新增学位720个 breaks a total down: the sentence that gives it whole comes first
         key = (reviews, parts[(f.doc, f.start, f.metric)] == 1, s, -(f.year or 0))
         slot = (f.region, f.about)
+        stated.setdefault(slot, []).append((s, f))
         if slot not in best or key > best[slot][0]:
             best[slot] = (key, f)
     if not best:
         return None
     facts = [f for _, f in sorted(best.values(), key=lambda v: (v[1].region, v[1].about))]
+    revised = {slot: _restated(best[slot][1], stated[slot]) for slot in best}
     citations, rows = [], []
     for f in facts:
         c = cite(index, len(citations) + 1, f.doc, f.section, f.start, f.end)
@@ -160,14 +163,32 @@ def _series(index: Index, query: Query, scored: list[tuple[float, Fact]], member
     head = "；".join(f"**{region}**{label}{'增速' if query.change else ''}：" + "，".join(f"{r.year}年{figure(r)}" for r in rs)
                     for region, rs in by_region.items()) + "。"
     lines = [head, "", "| 地区 | 年份 | 指标 | 数值 | 原文 |", "|---|---|---|---|---|"]
-    for r in rows:
+    for r, f in zip(rows, facts, strict=True):
         quote = r.citation.quote.replace("|", "｜")
-        lines.append(f"| {r.region} | {r.year} | {r.metric} | {figure(r)} | “{quote}”[{r.citation.n}] |")
+        later = revised[(f.region, f.about)]
+        note = f"（{later.year}年报告修订为{figure(later)}）" if later else ""
+        lines.append(f"| {_as_named(index, r)} | {r.year} | {r.metric} | {figure(r)}{note} | “{quote}”[{r.citation.n}] |")
     missing = sorted(y for y in wanted if not any(r.year == y for r in rows))
     if missing:
         lines += ["", f"报告中没有这些年份的数字：{'、'.join(map(str, missing))}"]
+    renamed = sorted({f"{index.reports[r.citation.doc].named}（今{r.region}）" for r in rows if index.reports[r.citation.doc].named})
+    if renamed:
+        lines += ["", f"更名前的报告按今名合并：{'、'.join(renamed)}"]
     return Answer(query.text, with_sources("\n".join(lines), citations, query), "compare", tuple(citations),
                   tuple(rows), query=query)
+
+
+def _restated(chosen: Fact, stated: list[tuple[float, Fact]]) -> Fact | None:
+    """A later report's other figure for the same year and metric (a revised figure), if one states it."""
+    later = [f for s, f in stated if f.doc != chosen.doc and (f.year or 0) > (chosen.year or 0) and f.metric == chosen.metric
+             and f.unit == chosen.unit and normalized_value(f) != normalized_value(chosen)]
+    return max(later, key=lambda f: f.year or 0, default=None)
+
+
+def _as_named(index: Index, row: Row) -> str:
+    """光明区（时称光明新区）: a row from a report given under the place's former name says so."""
+    named = index.reports[row.citation.doc].named
+    return f"{row.region}（时称{named}）" if named else row.region
 
 
 def _headline(query: Query, ranked: list[Fact], shown: list[Fact]) -> str:

@@ -81,7 +81,7 @@ _MAX_METRIC = 20
 _ANAPHORIC = ("总量", "总额", "总值", "规模", "总数", "总体规模")  # a total that names no measure of its own
 
 
-FACTS_VERSION = "facts-12"  # bump when extraction changes: load_index then re-reads the facts of an older index
+FACTS_VERSION = "facts-13"  # bump when extraction changes: load_index then re-reads the facts of an older index
 
 # Goals, not results: 政府工作报告 list next year's targets beside last year's figures.
 _TARGET = re.compile(r"预期目标|主要目标|目标任务|目标是|目标为|力争|确保.{0,10}(?:达到|以上)")
@@ -115,7 +115,7 @@ def extract_facts(chunk: Chunk) -> list[Fact]:
             target = goal or (qualifier == "左右" and not forecast and not review)
             if (forecast and qualifier in ("左右", "")) or (review and qualifier == "左右"):
                 qualifier = "约"
-            about = year_about(text[s : s + at], chunk.year, "工作报告" in chunk.title, target)
+            about = year_about(text[s : s + at], chunk.year, "工作报告" in chunk.title, target, chunk.section)
             facts.append(
                 Fact(
                     chunk.doc, chunk.region, chunk.year, metric, context, value, unit, qualifier, kind, *where, target,
@@ -128,12 +128,26 @@ def extract_facts(chunk: Chunk) -> list[Fact]:
 _NAMED_YEAR = re.compile(r"((?:19|20)\d{2})\s*年(?!以来|来|底前|之前|以前|前)")
 
 
-def year_about(before: str, report_year: int | None, work_report: bool, target: bool) -> int | None:
-    """The year a figure is about: one the sentence names before it ("2023年，全区…"), else what its report
-    speaks of (a 政府工作报告 of Y reviews Y−1 and sets Y's targets; a 法治 report of Y reviews Y and plans Y+1)."""
+_HEADING_YEAR = re.compile(r"((?:19|20)\d{2})\s*年(?!以来|来)")
+_SPAN_HEADING = re.compile(r"过去五年|五年来|以来的工作|“[十]+[一二三四五]五”|[十]+[一二三四五]五.{0,4}(?:时期|期间)")
+
+
+def year_about(before: str, report_year: int | None, work_report: bool, target: bool,
+               section: tuple[str, ...] = ()) -> int | None:
+    """The year a figure is about: one the sentence names before it ("2023年，全区…"); else, for a result, the
+    year its section's heading names (一、2018年工作回顾), or none under a review of several years (过去五年工作
+    回顾: a five-year total is no year's); else what its report speaks of (a 政府工作报告 of Y reviews Y−1 and
+    sets Y's targets; a 法治 report of Y reviews Y and plans Y+1)."""
     named = _NAMED_YEAR.findall(before)
     if named:
         return int(named[-1])
+    if not target:
+        for heading in reversed(section):
+            if _SPAN_HEADING.search(heading):
+                return None
+            years = _HEADING_YEAR.findall(heading)
+            if len(years) == 1 and not _PLAN_SECTION.search(heading):
+                return int(years[0])
     if report_year is None:
         return None
     if work_report:

@@ -140,7 +140,7 @@ def _region(title: str, head: str, body: str, sig_org: str, fields: dict, stem: 
     votes: dict[Place, float] = defaultdict(float)
     said: dict[Place, tuple[float, str, str]] = {}
     for written, clue in clues:
-        place = clue.value if isinstance(clue.value, Place) else _place(written, hint)
+        place = clue.value if isinstance(clue.value, Place) else _place(written, hint, clue.weight >= _SELF_NAMING)
         if place is None:
             continue
         votes[place] += clue.weight
@@ -152,9 +152,15 @@ def _region(title: str, head: str, body: str, sig_org: str, fields: dict, stem: 
     return best, said[best][1], said[best][2]
 
 
-def _place(written: str, hint: str) -> Place | None:
+_SELF_NAMING = 4.0  # title, congress, 我代表…, signature: a report naming itself, not merely a place it mentions
+_UNLISTED = re.compile(rf"[{_HAN}]{{1,10}}?(省|自治区|市|区|县|旗)")
+_UNLISTED_LEVEL = {"省": "province", "自治区": "province", "市": "city", "区": "county", "县": "county", "旗": "county"}
+
+
+def _place(written: str, hint: str, names_itself: bool = False) -> Place | None:
     """The division a name written in a report stands for: the last division it names (深圳市光明区 → 光明区),
-    never a word such as 全区, 我市 or 各级."""
+    never a word such as 全区, 我市 or 各级. A division the table lacks (one created or renamed since) is
+    taken only from where a report names itself (its title, 我代表…人民政府, its congress, its signature)."""
     written = written.strip()
     if len(written) < 2 or written[0] in "全我本该各此这其两" or written in ("区人民", "市人民", "省人民"):
         return None
@@ -163,6 +169,9 @@ def _place(written: str, hint: str) -> Place | None:
         found = named_in(written)
         if found and found[-1].end == len(written):
             place = resolve(found[-1].text, f"{written} {hint}")
+    unlisted = _UNLISTED.fullmatch(written)
+    if place is None and names_itself and unlisted and len(written) > len(unlisted.group(1)) + 1:
+        place = Place(written, _UNLISTED_LEVEL[unlisted.group(1)])
     return place
 
 
