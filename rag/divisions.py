@@ -191,6 +191,21 @@ def _former() -> dict[str, str]:
     return out
 
 
+@functools.lru_cache(maxsize=4096)
+def own_names(region: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(the names a report may call its own region by, longest first: 光明新区, 光明区, 光明; the names of the
+    places above it: 深圳市, 深圳, 广东省, 广东)."""
+    if not region:
+        return (), ()
+    place = resolve(region)
+    names = {region, *short_forms(region)}
+    names |= {former for former, now in _former().items() if now == region}
+    if region.endswith("区") and not region.endswith("新区"):
+        names |= {s + "新区" for s in short_forms(region)}  # the 新区 it was before it became a district
+    above = {n for p in (place.parents if place else ()) for n in (p, *short_forms(p))}
+    return tuple(sorted(names, key=len, reverse=True)), tuple(sorted(above, key=len, reverse=True))
+
+
 def _mentions(place: Place, text: str) -> int:
     return sum(1 for p in place.parents if p in text or any(s in text for s in short_forms(p)))
 

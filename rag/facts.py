@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from rag.binding import bind, share_head
+from rag.divisions import own_names
 from rag.sections import strip_span
 from rag.thesaurus import load_thesaurus
 from rag.types import Chunk, Fact
@@ -81,7 +83,7 @@ _MAX_METRIC = 20
 _ANAPHORIC = ("总量", "总额", "总值", "规模", "总数", "总体规模")  # a total that names no measure of its own
 
 
-FACTS_VERSION = "facts-13"  # bump when extraction changes: load_index then re-reads the facts of an older index
+FACTS_VERSION = "facts-15"  # bump when extraction changes: load_index then re-reads the facts of an older index
 
 # Goals, not results: 政府工作报告 list next year's targets beside last year's figures.
 _TARGET = re.compile(r"预期目标|主要目标|目标任务|目标是|目标为|力争|确保.{0,10}(?:达到|以上)")
@@ -242,7 +244,7 @@ def _sentence_figures(sentence: str, region: str, topic: str = ""):
             continue  # 涉及2人, 明确8个: the words before name no measure
         kind = "change" if change else "level"
         out += [(mt, value, unit, qualifier or prefix_q, kind, ms) for mt in metrics if len(mt) >= 2]
-    return _respectively(sentence, out, region)
+    return bind(sentence, _respectively(sentence, out, region), region)
 
 
 def _respectively(sentence: str, out: list, region: str) -> list:
@@ -257,7 +259,7 @@ def _respectively(sentence: str, out: list, region: str) -> list:
         prefix = "" if len(words) >= 2 else "".join(words)  # 累计
         if len(words) == 1 and words[0].startswith("城乡") and len(words[0]) > 3:  # 城乡低保标准分别增长5%、12%
             words, prefix = ["城镇" + words[0][2:], "农村" + words[0][2:]], ""
-        items = words if len(words) >= 2 else items
+        items = share_head(words) if len(words) >= 2 else items
         numbers = [(n, parsed) for n in _NUMBER.finditer(sentence, m.end(), end) if (parsed := _parse(n, sentence, quoted))]
         if len(numbers) < 2 or len(numbers) != len(items):
             continue
@@ -350,8 +352,14 @@ def _link_ok(text: str, word: str) -> bool:
 
 def _strip_scope(text: str, region: str) -> str:
     """Drop leading scope words (全区, 2022年, 其中 …) and the report's own region name."""
+    names, above = own_names(region)
     while True:
-        new = text[len(region) :] if region and text.startswith(region) else _SCOPE.sub("", text, count=1)
+        # the report's own region however written (光明, 光明新区), also after its city (深圳光明新区); but
+        # 深圳全市… in a district's report is the city's figure, and keeps its name
+        own = next((n for n in names if text.startswith(n)), "")
+        parent = next((p for p in above if text.startswith(p) and any(text.startswith(n, len(p)) for n in names)), "")
+        new = text[len(parent) + len(own or next((n for n in names if text.startswith(n, len(parent))), "")) :] \
+            if parent or own else _SCOPE.sub("", text, count=1)
         if new == text:
             return text
         text = new

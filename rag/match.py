@@ -148,8 +148,11 @@ def metric_score(query_metric: str, query_context: str, fact: Fact, change: bool
 
 
 def _gate(query_metric: str, fact: Fact, change: bool, unit: str) -> float:
-    """Whether the fact is of the kind asked, in [0, 1]: a % change for 增速; else a fitting unit. The unit
-    is read off the whole name: 社会消费品零售总额 is money, though canonical_metric drops 总额."""
+    """Whether the fact is of the kind asked, in [0, 1]: the same thing (not a sibling, a part or the other
+    measure), a % change for 增速, else a fitting unit. The unit is read off the whole name: 社会消费品零售总额
+    is money, though canonical_metric drops 总额."""
+    if not same_thing(query_metric, fact.metric):
+        return 0.0
     if change:
         return 1.0 if fact.kind == "change" and fact.unit in ("%", "个百分点") else 0.0
     have = base_unit(fact.unit)
@@ -167,6 +170,30 @@ def _gate(query_metric: str, fact: Fact, change: bool, unit: str) -> float:
         if fact.unit in ("%", "‰", "个百分点"):
             return 0.0  # 多少微克 is not answered by 下降8%
     return _unit_gate(_named(query_metric), fact)
+
+
+def same_thing(asked: str, metric: str) -> bool:
+    """Whether a fact's metric can be the asked figure at all, whatever its words share with it:
+    - not a sibling the thesaurus names apart (规上工业总产值 for 规上工业增加值);
+    - not the other measure (5G基站总量 for 新建5G基站: a stock is not this year's additions, nor the reverse);
+    - not a part of the region (盐田综保区进出口额, 儋洋经济圈工业总产值 for the region's own)."""
+    return _memo("same", f"{asked}\t{metric}", _same_thing) == "1"
+
+
+def _same_thing(pair: str) -> str:
+    asked, metric = pair.split("\t")
+    thesaurus = load_thesaurus()
+    want = {g.canonical for _, _, g in thesaurus.find(_named(asked))}
+    have = {g.canonical for _, _, g in thesaurus.find(_named(metric))}
+    if want and have and not want & have and not any(w in h or h in w for w in want for h in have):
+        return "0"
+    flow_asked, flow_had = thesaurus.measure_of(asked), thesaurus.measure_of(metric)
+    if flow_asked and flow_had and flow_asked != flow_had:
+        return "0"
+    part = thesaurus.part_in(metric)
+    if part and part not in asked:
+        return "0"
+    return "1"
 
 
 # Count units that name the same thing: people, and cases.

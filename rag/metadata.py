@@ -154,7 +154,8 @@ def _region(title: str, head: str, body: str, sig_org: str, fields: dict, stem: 
 
 _SELF_NAMING = 4.0  # title, congress, 我代表…, signature: a report naming itself, not merely a place it mentions
 _UNLISTED = re.compile(rf"[{_HAN}]{{1,10}}?(省|自治区|市|区|县|旗)")
-_UNLISTED_LEVEL = {"省": "province", "自治区": "province", "市": "city", "区": "county", "县": "county", "旗": "county"}
+# an unlisted 市 may be a prefecture or a county-level city: its level stays unknown
+_UNLISTED_LEVEL = {"省": "province", "自治区": "province", "市": "", "区": "county", "县": "county", "旗": "county"}
 
 
 def _place(written: str, hint: str, names_itself: bool = False) -> Place | None:

@@ -150,7 +150,7 @@ _TOP = re.compile(r"(?:(?<=排)|(?<=位列)|(?<=进入))前\s*(\d+|[一二两三
                   r"(?<![a-z])top\s*(\d+)(?!\d)", re.I)
 _CN_SMALL = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _LEVEL_WORDS = (("省份", "province"), ("省区市", "province"), ("省区", "province"), ("省", "province"), ("全国", "province"),
-                ("区县", "county"), ("区", "county"), ("县", "county"), ("市", "county"))
+                ("区县", "county"), ("区", "county"), ("县", "county"), ("市", "county"), ("城市", "county"))
 _LEVEL = re.compile(r"(?:哪个|哪一个|哪些|哪几个|哪几|哪家|各个|各|每个|所有|全国|全部|这几个|几个|的)(省份|省区市|省区|省|区县|区|县|市|地区|地方|城市)(?![\u4e00-\u9fff]|有|是|中|里|排)|"
                     r"(?:哪个|哪一个|哪些|哪几个|哪几|哪家|各个|各|每个|所有|全国|这几个)(省份|省区市|省|区县|区|县|市|地区|地方|城市)|"
                     r"(省份|省区市|省区|区县)")
@@ -174,6 +174,10 @@ def parse(question: str, index: Index, previous: Query | None = None, thesaurus:
     if NATION_NAME in regions and (_LEVEL.search(text) or has_word(text, "rank")):
         regions.remove(NATION_NAME)  # 全国哪个省最高 / 全国排第几: the nation is where they are ranked, not asked
     within, unknown = _other_places(mentions, regions, gazetteer)
+    for m in mentions:  # 深圳各区 with 深圳市's own report indexed: its districts are asked, not the city
+        if m.region in regions and _CHILDREN.match(text, m.end) and gazetteer.members(within=m.place.name):
+            regions.remove(m.region)
+            within = m.place.name
     if included and not within:
         regions = list(dict.fromkeys(regions + included))
     # 北京市朝阳区: the question is about the district the index lacks, not about 北京市
@@ -344,6 +348,7 @@ def _says(before: str, role: str) -> bool:
     return any(before.rstrip("（(“ ").endswith(w) for w in question_words().get(role, ()))
 
 
+_CHILDREN = re.compile(r"(?:的|市|省)?(?:各个|各|所有|下辖|所辖|下属|辖内)(?:区|县|市|地市|城市|区县|县区|地)")
 _EXCLUDE = re.compile(r"(?:不算|不含|不包括|除了|除去|排除|去掉|扣除)\s*$")
 
 

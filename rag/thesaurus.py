@@ -7,7 +7,9 @@ A line is `kind<TAB>canonical<TAB>variant|variant|…[<TAB>unit]`:
 - `metric`: one figure under its names: 地区生产总值 ← GDP | 经济总量 | 本地生产总值;
 - `field`: the field a figure belongs to, and the words that name it: 行政复议 ← 复议;
 - `sense`: words that head the same kind of section: 安排 ← 打算 | 计划 | 下一步;
-- `unit`: what a figure named by one of these words is counted in: 件 ← 案件 | 纠纷.
+- `unit`: what a figure named by one of these words is counted in: 件 ← 案件 | 纠纷;
+- `measure`: the words of a flow (新增 ← 新建 | 净增) and of a stock (总量 ← 累计 | 总数), two figures apart;
+- `part`: the words of an area inside a region (片区 ← 综保区 | 经济圈 | 园区): its figures are not the region's.
 A variant written with a trailing `=` (经济=) names the figure only as a whole phrase: a report's
 "经济增长6%" is GDP growth, but 数字经济 is not GDP.
 Variants may be English (legal aid → 法律援助): English questions are matched through them too.
@@ -25,7 +27,7 @@ from pathlib import Path
 
 from rag.errors import RagError
 
-KINDS = ("metric", "field", "sense", "unit")
+KINDS = ("metric", "field", "sense", "unit", "measure", "part")
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,16 @@ class Thesaurus:
         heads = [(w, g.canonical) for g in self.groups if g.kind == "unit" for w in g.words]
         found = max((h for h in heads if metric.endswith(h[0])), key=lambda h: len(h[0]), default=None)
         return found[1] if found else ""
+
+    def measure_of(self, metric: str) -> str:
+        """新增 (a flow), 总量 (a stock) or "": what a metric's own words say it measures."""
+        found = self.find(metric, "measure", short=True)
+        return found[0][2].canonical if found else ""
+
+    def part_in(self, text: str) -> str:
+        """The word naming an area inside a region that `text` ends a name with (综保区, 经济圈), or ""."""
+        found = self.find(text, "part", short=True)
+        return text[found[-1][0] : found[-1][1]] if found else ""
 
     def field_words(self, field: str) -> tuple[str, ...]:
         g = self.group(field, "field")

@@ -213,7 +213,10 @@ def test_the_installed_rag_script_reads_the_index_from_rag_index(seeds_index):
     done = subprocess.run([script, "docs"], capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 0, done.stderr
     rows = [line.split("\t") for line in done.stdout.splitlines()]
-    assert {r[0]: (r[1], int(r[2])) for r in rows} == SEED_DOCS
+    # doc, region (level, parent), year, years reviewed, kind, title, where each was read
+    assert {r[0]: (r[1].split("（")[0], int(r[2].removesuffix("年"))) for r in rows} == SEED_DOCS
+    assert rows[0][1:5] == ["鹿城区（区县，温州市）", "2022年", "回顾2022年", "法治政府建设情况报告"]
+    assert rows[0][6].startswith("依据：地区←标题")
 
 
 def test_parse_shows_how_a_follow_up_is_read(seeds_index, capsys):

@@ -6,13 +6,15 @@ from its text (rag/metadata.py).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rag.answer import ask
 from rag.store import add_reports, load_index
-from tests.test_metadata import NATIONAL_2024
 
 pytestmark = pytest.mark.slow
+NATIONAL_2024 = (Path(__file__).parent / "data" / "national_2024.txt").read_text(encoding="utf-8")
 
 CITY_2024 = """各位代表：
 现在，我代表市人民政府，向大会报告政府工作，请予审议。
@@ -20,7 +22,7 @@ CITY_2024 = """各位代表：
 过去一年，深圳全市地区生产总值达3.46万亿元、增长6%，规模以上工业增加值增长6.2%。
 深圳经济总量稳居全国城市前列，南山、福田、光明等区发展势头良好。深圳全年新增就业人员15万人。
 二、2024年工作安排
-深圳今年地区生产总值预期增长5.5%左右。
+深圳今年地区生产总值预期增长5.5%左右。奋力建设好中国特色社会主义先行示范区，深圳要勇当尖兵，让深圳更加美好。
 """
 
 

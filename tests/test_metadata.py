@@ -15,17 +15,7 @@ SHARED = ROOT.parent / "shared"
 KEY = ROOT / "tests" / "data" / "blind_key.tsv"
 
 # The opening of the State Council's 2024 report, as published (its title line is only 政府工作报告).
-NATIONAL_2024 = """政府工作报告
-——2024年3月5日在第十四届全国人民代表大会第二次会议上
-国务院总理 李强
-各位代表：
-现在，我代表国务院，向大会报告政府工作，请予审议，并请全国政协委员提出意见。
-一、2023年工作回顾
-过去一年是全面贯彻党的二十大精神的开局之年，是三年新冠疫情防控转段后经济恢复发展的一年。
-国内生产总值超过126万亿元，增长5.2%，增速居世界主要经济体前列。城镇新增就业1244万人，年均城镇调查失业率5.2%。
-二、2024年经济社会发展总体要求和政策取向
-今年发展主要预期目标是：国内生产总值增长5%左右；城镇新增就业1200万人以上；城镇调查失业率5.5%左右。
-"""
+NATIONAL_2024 = (ROOT / "tests" / "data" / "national_2024.txt").read_text(encoding="utf-8")
 
 
 def _blind_copy_module():
