@@ -104,12 +104,48 @@ def curve(rows, weights):
     return lines
 
 
+def pipeline_curve(index, questions, thresholds=(0.3, 0.4, 0.5, 0.6, 0.7, 0.8)) -> list[str]:
+    """The whole answer, not the confidence alone, at each threshold: what a user would see. A question is
+    answered right when it holds every must_contain figure (an answerable one), or is not found (an
+    unanswerable one); a false answer is an unanswerable one answered."""
+    import rag.support
+    from rag.answer import ask
+
+    lines, saved = [], rag.support.THRESHOLD
+    try:
+        for t in thresholds:
+            rag.support.THRESHOLD = t
+            by_kind: dict[str, list[int]] = {}
+            false_nf = false_ans = right = wrong = 0
+            for q in questions:
+                answer = ask(index, q["question"])
+                found = answer.mode != "not_found"
+                if q["type"] == "unanswerable":
+                    false_ans += found
+                    by_kind.setdefault(q.get("kind", "?"), [0, 0])[0] += found
+                    by_kind[q.get("kind", "?")][1] += 1
+                else:
+                    ok = found and all(x in answer.answer for x in q.get("must_contain", []))
+                    right += ok
+                    false_nf += not found
+                    wrong += found and not ok
+            n_ans = sum(q["type"] != "unanswerable" for q in questions)
+            n_un = len(questions) - n_ans
+            kinds = ", ".join(f"{k} {a}/{n}" for k, (a, n) in sorted(by_kind.items()))
+            lines.append(f"threshold {t:.1f}: false answers {false_ans}/{n_un} ({100 * false_ans / max(n_un, 1):.1f}%: {kinds}); "
+                         f"answerable: right {right}/{n_ans}, false not-found {false_nf}, wrong figure {wrong}")
+    finally:
+        rag.support.THRESHOLD = saved
+    return lines
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--index", required=True)
     p.add_argument("--questions", default=str(ROOT / "bench" / "answerability.jsonl"))
     p.add_argument("--fit", action="store_true")
     p.add_argument("--out")
+    p.add_argument("--pipeline", action="store_true", help="also the whole answer's outcome at each threshold")
     args = p.parse_args()
     index = load_index(args.index)
     embedder = load_embedder(index.model)
@@ -122,6 +158,9 @@ def main() -> int:
         weights = fit([r for r in rows if r["kind"] == "lookup"])
         print("fitted weights:", json.dumps(weights, ensure_ascii=False))
         print("\n".join("  " + line for line in curve(rows, weights)))
+    if args.pipeline:
+        print("whole answers:")
+        print("\n".join("  " + line for line in pipeline_curve(index, load_questions(args.questions))))
     if args.out:
         Path(args.out).write_text(json.dumps(rows, ensure_ascii=False, indent=1), encoding="utf-8")
     return 0

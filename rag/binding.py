@@ -26,6 +26,7 @@ _CLAUSE = re.compile(r"[，,；;：:。！？]")
 _VERB_ONLY = re.compile(r"^(?:调解成功|化解成功|成功调解|成功化解|办结|审结|结案|立案|受理|办理|处理|化解|调处|完成|录用|解决|回复|答复)$")  # fmt: skip
 _LEADING_VERB = re.compile(r"^(?:新收|受理|排查|办理|收到|接到|接收|发现|登记|摸排|梳理|处理|累计排查|开展|组织)")
 _PART_OF = re.compile(r"^[（(]?其中")
+_NAMED_CHANGE = re.compile(r"(?:涨幅|增幅|增速|增长率|增长速度)$")
 
 
 def bind(sentence: str, figures: list[tuple], region: str) -> list[tuple]:
@@ -42,7 +43,8 @@ def bind(sentence: str, figures: list[tuple], region: str) -> list[tuple]:
             if len(noun) >= 2 and noun != metric:
                 metric = metric + noun  # 调解成功 + 矛盾纠纷
         metric = _with_part(sentence, fig[5], metric, region)
-        out.append((metric, *fig[1:]))
+        kind = "change" if fig[2] == "%" and _NAMED_CHANGE.search(metric) else fig[4]  # 居民消费价格涨幅3%左右
+        out.append((metric, fig[1], fig[2], fig[3], kind, fig[5]))
     return out
 
 

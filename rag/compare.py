@@ -166,7 +166,7 @@ def _series(index: Index, query: Query, scored: list[tuple[float, Fact]], member
     for r, f in zip(rows, facts, strict=True):
         quote = r.citation.quote.replace("|", "｜")
         later = revised[(f.region, f.about)]
-        note = f"（{later.year}年报告修订为{figure(later)}）" if later else ""
+        note = f"（{later.year}年报告修订为{figure(later)}）" if later and later.year else ""
         lines.append(f"| {_as_named(index, r)} | {r.year} | {r.metric} | {figure(r)}{note} | “{quote}”[{r.citation.n}] |")
     missing = sorted(y for y in wanted if not any(r.year == y for r in rows))
     if missing:

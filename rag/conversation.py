@@ -81,7 +81,8 @@ def follow_up(query: Query, previous: Query | None, index=None) -> Query:
         merged = replace(merged, scope=previous.scope)  # 深圳各区…最多? → 那最少的是哪个区?
     elif not query.regions and not query.unknown_places and not (query.scope.level or query.scope.within):
         keep_regions = intent not in ("superlative", "threshold", "enumerate") or len(previous.regions) > 1
-        merged = replace(merged, regions=previous.regions if keep_regions else (), scope=previous.scope)
+        merged = replace(merged, regions=previous.regions if keep_regions else (), scope=previous.scope,
+                         unknown_places=previous.unknown_places)  # 霞浦县…多少？建区的时候呢？: still 霞浦县
     earlier, later = has_word(query.text, "year_before"), has_word(query.text, "year_after")
     if (earlier or later) and previous.period.years:  # 那前一年呢? 再早一年呢? — a year relative to the one asked before
         step = -1 if earlier else 1

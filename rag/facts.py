@@ -83,7 +83,7 @@ _MAX_METRIC = 20
 _ANAPHORIC = ("总量", "总额", "总值", "规模", "总数", "总体规模")  # a total that names no measure of its own
 
 
-FACTS_VERSION = "facts-15"  # bump when extraction changes: load_index then re-reads the facts of an older index
+FACTS_VERSION = "facts-17"  # bump when extraction changes: load_index then re-reads the facts of an older index
 
 # Goals, not results: 政府工作报告 list next year's targets beside last year's figures.
 _TARGET = re.compile(r"预期目标|主要目标|目标任务|目标是|目标为|力争|确保.{0,10}(?:达到|以上)")
@@ -145,11 +145,11 @@ def year_about(before: str, report_year: int | None, work_report: bool, target: 
         return int(named[-1])
     if not target:
         for heading in reversed(section):
-            if _SPAN_HEADING.search(heading):
-                return None
             years = _HEADING_YEAR.findall(heading)
             if len(years) == 1 and not _PLAN_SECTION.search(heading):
-                return int(years[0])
+                return int(years[0])  # 一、2020年工作和“十三五”发展回顾: the year's figures, mostly
+            if _SPAN_HEADING.search(heading):
+                return None
     if report_year is None:
         return None
     if work_report:

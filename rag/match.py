@@ -66,7 +66,8 @@ def _agreement(query_metric: str, query_context: str, fact: Fact) -> float:
 def counted_otherwise(query: Query, change: Fact, sentence_facts: list[Fact]) -> bool:
     """外贸实绩企业达到9570家、增长8.6%: the growth of a count in 家 is no growth of the money asked."""
     forms = query.metric_forms or ((query.metric,) if query.metric else ())
-    level = next((f for f in sentence_facts if f.kind == "level" and f.metric == change.metric), None)
+    level = next((f for f in sentence_facts if f.kind == "level" and f.metric == change.metric
+                  and f.unit not in ("%", "‰", "个百分点")), None)  # 增长7%以上、力争达到8%: a rate, not a count
     return bool(forms) and level is not None and _unit_gate(_named(forms[0]), level) == 0.0
 
 

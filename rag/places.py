@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from rag.crosslingual import pinyin_spellings, spelled_in
 from rag.divisions import MUNICIPALITIES, NATION_NAME, Place, comparison_level, short_forms
 from rag.divisions import divisions as _divisions
-from rag.segment import is_word
+from rag.segment import is_place_word, is_word
 
 __all__ = ["MUNICIPALITIES", "Gazetteer", "Mention", "Place", "comparison_level", "find_group", "gazetteer_for",
            "region_groups", "short_forms"]
@@ -151,8 +151,8 @@ def _build(regions_and_hints: tuple[tuple[str, str, Place | None], ...]) -> Gaze
     shared = Counter(a for _, aliases in table for a in set(aliases))
     forms: dict[str, tuple[Place, str]] = {}
     for place, aliases in table:  # every division, by full name; provinces and cities also by short form
-        if place.level == "county" and len(place.name) <= 2 and is_word(place.name):
-            continue  # 城区, 郊区, 矿区 are words first
+        if place.level == "county" and len(place.name) <= 2 and is_word(place.name) and not is_place_word(place.name):
+            continue  # 城区, 郊区, 矿区 are words first; 澧县, 宾县 are jieba's place names
         forms.setdefault(place.name, (place, ""))
         for alias in aliases:
             # 朝阳, 和平, 长安 are words; 高新区 and 南山 name several places; 石景山 is one place

@@ -188,7 +188,8 @@ def parse(question: str, index: Index, previous: Query | None = None, thesaurus:
     threshold, threshold_span = read_threshold(text)
     group = find_group(text) if not regions else None  # 东北三省, 四个直辖市
     spans = period_spans + [s for s in (threshold_span, group[1] if group else None) if s]
-    metric_text = _strip(text, mentions, spans, english)
+    # 居民消费价格（CPI）涨幅: what brackets hold only glosses the metric (its places were read above)
+    metric_text = re.sub(r"[（(][^（()）]*[）)]", " ", _strip(text, mentions, spans, english))
     metric, forms, field_, grew = read_metric(metric_text, english, thesaurus, index)
     change = grew or bool(has_word(text, "change" + en))
     counted = ASKED_UNIT.search(text)

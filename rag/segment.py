@@ -59,3 +59,11 @@ def is_word(text: str) -> bool:
     """Whether `text` is a word of jieba's general dictionary (提高, 区域; not 海高)."""
     jieba.dt.check_initialized()
     return jieba.dt.FREQ.get(text, 0) > 0
+
+
+def is_place_word(text: str) -> bool:
+    """Whether jieba's dictionary tags `text` a place name (ns: 澧县, 宾县; not 城区, 矿区)."""
+    import jieba.posseg
+
+    jieba.dt.check_initialized()
+    return jieba.posseg.dt.word_tag_tab.get(text) == "ns"

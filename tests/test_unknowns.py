@@ -16,7 +16,7 @@ from rag.store import add_reports, load_index
 
 pytestmark = pytest.mark.slow
 
-BODY = "全年新收行政复议案件40件，调解率达40%。全年受理法律援助案件120件。下一步，我们将持续推进依法行政。"
+BODY = "全年新收行政复议案件{cases}件，调解率达40%。全年受理法律援助案件{aid}件。下一步，我们将持续推进依法行政。"
 
 
 def _report(region: bool, year: bool, title: bool, n: int) -> str:
@@ -24,7 +24,8 @@ def _report(region: bool, year: bool, title: bool, n: int) -> str:
     when = f"{2021 + n % 3}年" if year else ""
     head = f"{place}人民政府关于{when}法治政府建设情况的报告\n" if title and (place or when) else ""
     opening = f"{when}，{place}坚持依法行政。" if place and when else f"{when}，全区坚持依法行政。" if when else "全区坚持依法行政。"
-    return f"{head}{opening}\n一、主要举措和成效\n{BODY}\n二、存在的问题\n一是基层力量薄弱。\n"
+    body = BODY.format(cases=40 + n, aid=120 + 3 * n)
+    return f"{head}{opening}\n一、主要举措和成效\n{body}\n二、存在的问题\n一是基层力量薄弱。\n"
 
 
 @pytest.fixture(scope="module")
