@@ -26,26 +26,60 @@ _CLAUSE = re.compile(r"[，,；;：:。！？]")
 _VERB_ONLY = re.compile(r"^(?:调解成功|化解成功|成功调解|成功化解|办结|审结|结案|立案|受理|办理|处理|化解|调处|完成|录用|解决|回复|答复)$")  # fmt: skip
 _LEADING_VERB = re.compile(r"^(?:新收|受理|排查|办理|收到|接到|接收|发现|登记|摸排|梳理|处理|累计排查|开展|组织)")
 _PART_OF = re.compile(r"^[（(]?其中")
+_PARTS_SPAN = re.compile(r"[（(]其中")
+_LEAD = re.compile(r"^(?:新增|新建|新开工|新引进|新认定|新培育|净增|累计|新注册|新设立|新开通)")
 _NAMED_CHANGE = re.compile(r"(?:涨幅|增幅|增速|增长率|增长速度)$")
 
 
 def bind(sentence: str, figures: list[tuple], region: str) -> list[tuple]:
     """`figures` of `sentence` with each metric bound to its own clause (see the module's examples)."""
     figures = _distribute_lists(sentence, figures)
+    parts = [(m.start(), sentence.find("）", m.start()) % (len(sentence) + 1)) for m in _PARTS_SPAN.finditer(sentence)]
     out: list[tuple] = []
+    whole = ""  # the figure a 其中… breaks down
     for fig in figures:
         metric = fig[0]
         before = [f for f in out if f[5] < fig[5] and f[0] != metric]
-        if _PART_OF.match(metric) and before:
-            metric = _PART_OF.sub("", metric) + before[-1][0]  # 其中正职 of 副职以上行政机关负责人出庭
+        inside = next(((a, b) for a, b in parts if a < fig[5] < b), None)
+        if inside and (whole or before):
+            whole = whole or _noun_of(next(f for f in reversed(out) if f[5] < inside[0])[0]) if any(
+                f[5] < inside[0] for f in out) else whole
+            if whole:
+                metric = _PART_OF.sub("", metric) + whole  # （其中正职25宗，副职21宗）: 正职 / 副职 of the whole
+        elif _PART_OF.match(metric) and before:
+            metric = _PART_OF.sub("", metric) + _noun_of(before[-1][0])
         elif _VERB_ONLY.match(metric) and before:
             noun = _LEADING_VERB.sub("", before[-1][0])
             if len(noun) >= 2 and noun != metric:
                 metric = metric + noun  # 调解成功 + 矛盾纠纷
+        elif before and _shares_lead(sentence, before[-1], fig):
+            metric = _lead(before[-1][0]) + metric  # 新增义务教育学位1.1万座、学前教育学位2430座: both 新增
         metric = _with_part(sentence, fig[5], metric, region)
         kind = "change" if fig[2] == "%" and _NAMED_CHANGE.search(metric) else fig[4]  # 居民消费价格涨幅3%左右
         out.append((metric, fig[1], fig[2], fig[3], kind, fig[5]))
     return out
+
+
+def _noun_of(metric: str) -> str:
+    """The thing a total counts, without the bound that makes it the total: 副职以上行政机关负责人出庭 → 行政机关负责人出庭."""
+    noun = re.sub(r"^.*?(?:及以上|以上|以下)", "", metric)
+    return noun if len(noun) >= 3 else metric
+
+
+def _lead(metric: str) -> str:
+    m = _LEAD.match(metric)
+    return m.group(0) if m else ""
+
+
+def _shares_lead(sentence: str, previous: tuple, fig: tuple) -> bool:
+    """Whether `fig` continues a 、 list whose first item carries the verb (新增) all of them share."""
+    lead = _lead(previous[0])
+    if not lead or fig[0].startswith(lead) or _lead(fig[0]):
+        return False
+    gap = sentence[previous[5] : fig[5]]
+    if load_thesaurus().measure_of(gap) or any(w in gap for w in ("总量", "总数", "总计")):
+        return False  # 新增国高企业308家、总量2810家: the total, not more new ones
+    return bool(re.fullmatch(r"[\d.,]+\s*(?:万亿|亿|万|千)?[^\s、，,；;。]{0,4}、[^，,；;。]{2,20}?", gap))
 
 
 def _with_part(sentence: str, at: int, metric: str, region: str) -> str:

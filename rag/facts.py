@@ -83,13 +83,13 @@ _MAX_METRIC = 20
 _ANAPHORIC = ("总量", "总额", "总值", "规模", "总数", "总体规模")  # a total that names no measure of its own
 
 
-FACTS_VERSION = "facts-17"  # bump when extraction changes: load_index then re-reads the facts of an older index
+FACTS_VERSION = "facts-19"  # bump when extraction changes: load_index then re-reads the facts of an older index
 
 # Goals, not results: 政府工作报告 list next year's targets beside last year's figures.
-_TARGET = re.compile(r"预期目标|主要目标|目标任务|目标是|目标为|力争|确保.{0,10}(?:达到|以上)")
+_TARGET = re.compile(r"预期目标|主要目标|目标任务|目标是|目标为|力争|未来五年|今后五年|到20\d\d年|确保.{0,10}(?:达到|以上)")
 # …顺利完成全年主要目标任务 reports a result: a target met is no target
 _TARGET_MET = re.compile(r"(?:完成|实现|超额完成|圆满完成|全面完成)[^，。；]{0,12}目标")
-_PLAN_SECTION = re.compile(r"工作安排|总体要求|重点任务|工作打算|下一步|工作计划|工作思路|目标任务|工作建议")
+_PLAN_SECTION = re.compile(r"工作安排|总体要求|重点任务|工作打算|下一步|工作计划|工作思路|目标任务|工作建议|形势任务|形势和任务|今后五年|未来五年|奋斗目标|发展目标|主要目标|主要任务")
 _REVIEW_SECTION = re.compile(r"回顾|过去一年|过去五年|一年来|工作总结|主要成效|取得的成绩")
 
 

@@ -28,7 +28,7 @@ def split_parts(question: str) -> list[str]:
             continue
         clauses = [c.strip() for c in _CLAUSES.split(sentence) if c.strip()]
         # …多少家，精简率多少: each clause asks a figure; 2024年，镜湖区…多少 is one question
-        if len(clauses) > 1 and all(_asks(c) for c in clauses):
+        if len(clauses) > 1 and all(_asks_figure(c) for c in clauses):
             parts += clauses
         else:
             parts.append(sentence)
@@ -36,9 +36,15 @@ def split_parts(question: str) -> list[str]:
     return parts if len(parts) > 1 and all(_asks(p) for p in parts[1:]) else [question]
 
 
-def _asks(clause: str) -> bool:
-    """Whether a clause asks a figure (多少, 几) or, elliptically, the same again (…的时候呢)."""
+def _asks_figure(clause: str) -> bool:
     return bool(has_word(clause, "number") or clause.endswith("呢"))
+
+
+def _asks(clause: str) -> bool:
+    """Whether a clause asks a figure (多少, 几), which ones (哪些年份, 有没有), or, elliptically, the same
+    again (…的时候呢)."""
+    return bool(has_word(clause, "number") or has_word(clause, "index") or has_word(clause, "which")
+                or clause.endswith(("呢", "吗")))
 
 
 def join_answers(question: str, parts: list[str], answers: list[Answer]) -> Answer:

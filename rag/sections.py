@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from rag.types import Chunk, Report
 
-CHUNKER_VERSION = "sections-3"
+CHUNKER_VERSION = "sections-4"
 MAX_CHARS = 360  # chunk size: see bench/ for the sizes tried on the evaluation
 MIN_CHARS = 80  # sections shorter than this join their neighbour under the common parent
 
@@ -34,6 +34,9 @@ _SENTENCE_END = re.compile(rf"[。！？；;!?]+[”’」』）)]*|[：:](?=\s*
 _HEADING_STOP = re.compile(r"[。；;：:！？]")
 _HEADING_COMMA = re.compile(r"[，,、]")
 _MAX_HEADING = 30
+# A line of its own naming a part of a report, without a numeral (many 政府工作报告 head their parts so).
+_UNNUMBERED = re.compile(r"[^。；;：:！？!?，,]{4,30}")
+_PART_WORDS = re.compile(r"(?:回顾|安排|形势任务|形势和任务|主要工作|重点工作|工作任务|目标任务|主要成绩|成效|存在的问题|不足|工作建议|打算)$")
 
 
 @dataclass
@@ -83,6 +86,8 @@ def heading_of(line: str) -> tuple[int, str] | None:
     m = _INLINE.match(stripped)
     if m:
         return _INLINE_RANK, _heading_text(stripped)
+    if _UNNUMBERED.fullmatch(stripped) and _PART_WORDS.search(stripped):
+        return 0, stripped  # above 一、: 2024年工作回顾 / “十四五”时期和2021年形势任务: a part heading without a numeral
     return None
 
 
