@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `rag … | head` stopped reading: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as err:  # a refusal of the file system the library did not name: one line all the same
+        print(f"错误: {err.strerror or err}：{err.filename or ''}；请检查该文件或文件夹的权限与磁盘空间", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
