@@ -17,6 +17,8 @@ from rag.errors import IndexNotFoundError, RagError
 from rag.index import Index
 from rag.versions import current_version
 
+_UNSEEN = object()  # the pointer before the first look
+
 
 class LiveIndex:
     """The live version of the index at `path`, reloaded when another process makes another one live."""
@@ -25,17 +27,18 @@ class LiveIndex:
         self.path = Path(path)
         self.problem = ""  # why the newest version could not be loaded; "" when it is the one served
         self._index = index
-        self._seen = _pointer(self.path) if index is not None else None
+        self._seen = _pointer(self.path) if index is not None else _UNSEEN
         self._lock = threading.Lock()  # one load at a time; readers of a loaded index never wait
 
     def current(self) -> Index | None:
-        """The index as its folder holds it now (None while there is none); cheap when nothing changed."""
+        """The index as its folder holds it now (None while there is none); one stat when nothing changed,
+        and a version that failed to load is not tried again until CURRENT changes."""
         seen = _pointer(self.path)
-        if seen == self._seen and self._index is not None:
+        if seen == self._seen:
             return self._index
         with self._lock:
             seen = _pointer(self.path)
-            if seen != self._seen or self._index is None:
+            if seen != self._seen:
                 self._follow(seen)
         return self._index
 
