@@ -181,7 +181,7 @@ def add_reports(
         vectors: dict[str, np.ndarray] = {}
         embed(embedder, plan.index, vectors, say, show_progress, embedded)
         with index_lock(root, wait=lock_wait, say=say):
-            live = current_version(root)
+            live = None if rebuild else current_version(root)  # a rebuild mends a damaged CURRENT too
             current = old if rebuild or (live and live.name) == (old and old.version) else _existing(root)
             if batch.changed(old, current):  # another writer's version went live meanwhile
                 _check_same_model(root, current, embedder.name, embedder.backend)

@@ -272,6 +272,18 @@ def test_a_current_pointer_to_nowhere_is_damage(index_copy, how):
         load_index(index_copy)
 
 
+@pytest.mark.parametrize("how", ["garbage", "dangling"])
+def test_the_fix_for_a_damaged_current_pointer_rebuilds_every_report(index_copy, capsys, how):
+    (index_copy / "CURRENT").write_text("\x00\x01 not a version" if how == "garbage" else "v-19990101-000000-1-1")
+    with pytest.raises(IndexDamagedError) as caught:
+        load_index(index_copy)
+    command = str(caught.value).split("`")[1]
+    assert command == f"rag index --index {index_copy} --rebuild"
+    code, out, err = rag(capsys, *shlex.split(command)[1:])
+    assert code == 0 and "重建 5: " in out, err
+    assert len(load_index(index_copy).reports) == 5
+
+
 def test_a_lost_current_pointer_falls_back_to_the_live_version(index_copy):
     (index_copy / "CURRENT").unlink()
     assert len(load_index(index_copy).reports) == 5
