@@ -9,7 +9,9 @@ it had, and the same command run again must finish and add the report, leaving n
 Damage matrix (on an index of three short reports, so each case can end in a real rebuild): each index file
 truncated, deleted, cut by lines or zeroed; `rag docs` must fail with one line naming the file (never a
 traceback), and the command in that line must rebuild every report.
-Last, what checksumming costs at load. Ends with "N faults, R reports lost, T tracebacks".
+Then what checksumming costs at load, and the abuse attacks of issue 19 (bench/attacks.py: each while a server
+thread answers, its longest answer the attack's stall). Ends with "N attacks, R reports lost, T tracebacks,
+longest stall X s" (N counts the kills and damages too); `--attacks-only` runs the attacks alone.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from rag import integrity  # noqa: E402
 from rag.cli import main  # noqa: E402
@@ -278,7 +281,9 @@ def checksum_cost(base: Path, work: Path, say) -> None:
         f"48 MB 的 86 份报告索引载入时多约 {48 / 50 * per_50mb * 1000:.0f} ms")  # fmt: skip
 
 
-def run(out: Path | None) -> str:
+def run(out: Path | None, attacks_only: bool = False) -> str:
+    from attacks import run_attacks
+
     lines: list[str] = []
 
     def say(line: str) -> None:
@@ -290,14 +295,20 @@ def run(out: Path | None) -> str:
         started = time.monotonic()
         base = work / "base"
         add_reports(base, [SEEDS])
-        extra = extra_report(work)
-        say(f"kill -9：基础索引 {len(load_index(base).reports)} 份种子报告，被杀的写入者加入 {extra.name}")
-        k = kill_matrix(base, work, extra, say)
-        d = damage_matrix(small_base(work), work, say)
-        checksum_cost(base, work, say)
-        faults, lost, tracebacks = (a + b for a, b in zip(k, d, strict=True))
+        faults = lost = tracebacks = 0
+        if not attacks_only:
+            extra = extra_report(work)
+            say(f"kill -9：基础索引 {len(load_index(base).reports)} 份种子报告，被杀的写入者加入 {extra.name}")
+            k = kill_matrix(base, work, extra, say)
+            d = damage_matrix(small_base(work), work, say)
+            checksum_cost(base, work, say)
+            faults, lost, tracebacks = (a + b for a, b in zip(k, d, strict=True))
+            say(f"{faults} faults, {lost} reports lost, {tracebacks} tracebacks")
+        say("攻击（issue 19）：每次攻击时，同一进程中的服务线程每 0.2 秒回答一个问题，记下最长的一次")
+        n, a_lost, a_tracebacks, stall = run_attacks(base, work, say)
         say(f"({time.monotonic() - started:.0f} s)")
-        say(f"{faults} faults, {lost} reports lost, {tracebacks} tracebacks")
+        say(f"{faults + n} attacks, {lost + a_lost} reports lost, {tracebacks + a_tracebacks} tracebacks, "
+            f"longest stall {stall:.1f} s")
     if out:
         out.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return lines[-1]
@@ -306,4 +317,6 @@ def run(out: Path | None) -> str:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "faults.txt")
-    run(parser.parse_args().out)
+    parser.add_argument("--attacks-only", action="store_true", help="skip the kill and damage matrices (16 minutes)")
+    args = parser.parse_args()
+    run(args.out if not args.attacks_only else None, args.attacks_only)

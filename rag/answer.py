@@ -18,6 +18,7 @@ from rag.content import NO_CONTENT, has_content
 from rag.conversation import needs_rows, replay
 from rag.embed import Embedder
 from rag.facts import base_unit, extract_facts
+from rag.limits import question_refusal, recent_history, shown
 from rag.match import asked_vector, counted_otherwise, fact_score, named_in_reports, narrower_than
 from rag.metric_vectors import phrase
 from rag.parts import join_answers, split_parts
@@ -54,6 +55,10 @@ def ask(
     A follow-up is read against `previous` (the last answer's `query`) or, from the CLI and the API,
     against `history` (the earlier questions, oldest first). `regions` / `years` are the UI's filters.
     """
+    refusal = question_refusal(question, history)  # before any parsing: length, type, characters
+    if refusal:
+        return Answer(shown(question or ""), refusal, "not_found")
+    history = recent_history(history)
     question = (question or "").strip()
     if not question:
         return Answer(question, "请输入问题。", "not_found")

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
 from rag.errors import RagError
 from rag.periods import planned_years, reviewed_years
@@ -29,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # `rag … | head` stopped reading: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as err:  # a refusal of the file system the library did not name: one line all the same
+        print(f"错误: {err.strerror or err}：{err.filename or ''}；请检查该文件或文件夹的权限与磁盘空间", file=sys.stderr)
+        return 1
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,14 +47,15 @@ def _parser() -> argparse.ArgumentParser:
         return c
 
     c = command("index", _cmd_index, "index reports (files or folders): adds new and changed, skips unchanged")
-    c.add_argument("paths", nargs="+")
+    c.add_argument("paths", nargs="*", help="report files or folders (with --rebuild, none: the index's own copies)")
     c.add_argument("--model", default=None, help="sentence-transformers model name or path (default: multilingual-e5-small)")
     c.add_argument(
         "--backend",
         default=None,
         help="onnx-int8, onnx or torch: how vectors are computed (default: the index's own; for a new index onnx-int8)",
     )
-    c.add_argument("--rebuild", action="store_true", help="re-embed every report (e.g. with another --model)")
+    c.add_argument("--rebuild", action="store_true",
+                   help="re-embed every report from the index's own copies, plus PATHS (e.g. with another --model)")
     c.add_argument(
         "--replace", action="store_true", help="a file named like an indexed report is its new version, wherever it is"
     )
@@ -75,6 +80,14 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("doc")
 
     command("check", _cmd_check, "verify every index file against its manifest, checksums included")
+
+    c = command("history", _cmd_history, "the versions a report has had: who added, replaced or restored it, when, from which file")
+    c.add_argument("doc")
+    c.add_argument("--json", action="store_true")
+
+    c = command("restore", _cmd_restore, "bring back an earlier version of a report (default: the one before the live one)")
+    c.add_argument("doc")
+    c.add_argument("version", nargs="?", type=int, help="its number in `rag history DOC`")
 
     c = command("search", _cmd_search, "search passages; QUERY '-' reads one query a line from stdin")
     c.add_argument("query")
@@ -125,6 +138,8 @@ def _add_search_options(c: argparse.ArgumentParser) -> None:
 def _cmd_index(args) -> int:
     from rag.store import add_reports
 
+    if not args.paths and not args.rebuild:
+        raise RagError("请给出要索引的报告文件或文件夹（只有 --rebuild 可以不给：用索引自己保存的报告副本重建）")
     result = add_reports(
         args.index,
         args.paths,
@@ -139,7 +154,8 @@ def _cmd_index(args) -> int:
     if args.json:
         print(json.dumps(vars(result), ensure_ascii=False))
     else:
-        for name, docs in (("新增", result.added), ("更新", result.updated), ("未变", result.unchanged)):
+        for name, docs in (("新增", result.added), ("更新", result.updated), ("未变", result.unchanged),
+                           ("重建", result.rebuilt)):
             if docs:
                 print(f"{name} {len(docs)}: {', '.join(docs)}")
         for path, reason in result.failed:
@@ -247,35 +263,89 @@ def _cmd_remove(args) -> int:
     return 0
 
 
+def _cmd_history(args) -> int:
+    from rag.audit import events, versions
+
+    found = versions(Path(args.index), args.doc)
+    if not found:
+        raise RagError(f"没有 {args.doc} 的历史记录（索引在开始记录之前建立，或没有这份报告）；`rag docs` 列出已索引的报告")
+    if args.json:
+        print(json.dumps([v.to_json() for v in found], ensure_ascii=False, indent=1))
+        return 0
+    names = {"add": "加入", "replace": "替换", "restore": "恢复", "remove": "删除"}
+    content = iter(found)
+    for event in events(Path(args.index), args.doc):  # the versions, numbered, and the removals between them
+        v = next(content, None) if event.get("action") in ("add", "replace", "restore") else None
+        number, live = (str(v.n), "\t（现行）" if v.live else "") if v else ("-", "")
+        print(f"{number}\t{event.get('when', '')}\t{event.get('who', '')}\t{names.get(event.get('action'), event.get('action'))}"
+              f"\t{event.get('origin', '')}{live}")
+    return 0
+
+
+def _cmd_restore(args) -> int:
+    from rag.store import restore_report
+
+    chosen = restore_report(args.index, args.doc, args.version, progress=lambda msg: print(msg, file=sys.stderr))
+    print(f"已恢复 {args.doc} 第 {chosen.n} 版（{chosen.when} 由 {chosen.who} {chosen.origin}）")
+    return 0
+
+
 def _cmd_search(args) -> int:
+    from rag.batch import search_text
     from rag.search import search
 
+    query = None if args.query == "-" else search_text(args.query)  # refused before the index is loaded
     index = _load(args)
-    for query in _queries(args.query):
-        hits = search(index, query, k=args.k, regions=args.region, years=args.year, method=args.method)
-        if args.json:
-            print(json.dumps([h.to_json() for h in hits], ensure_ascii=False, indent=None if args.query == "-" else 1))
-        else:
-            for h in hits:
-                c = h.chunk
-                print(f"[{h.rank}] {c.region} {c.year} 《{c.title}》 {' > '.join(c.section)}  ({c.doc} {c.start}-{c.end})")
-                print(f"    {c.text}\n")
-        sys.stdout.flush()
+
+    def hits_of(query: str) -> list:
+        return search(index, query, k=args.k, regions=args.region, years=args.year, method=args.method)
+
+    if args.query == "-":
+        return _batch(lambda line: {"query": line.text, "hits": [h.to_json() for h in hits_of(search_text(line.text))]},
+                      key="query")
+    hits = hits_of(query)
+    if args.json:
+        print(json.dumps([h.to_json() for h in hits], ensure_ascii=False, indent=1))
+    else:
+        for h in hits:
+            c = h.chunk
+            print(f"[{h.rank}] {c.region} {c.year or ''} 《{c.title}》 {' > '.join(c.section)}  ({c.doc} {c.start}-{c.end})")
+            print(f"    {c.text}\n")
     return 0
 
 
 def _cmd_ask(args) -> int:
     from rag.answer import ask
+    from rag.batch import read_question
 
+    if args.question != "-":
+        read_question(args.question, plain=True)  # refused before the index and the model are loaded
     index = _load(args)
-    for question, history in _questions(args.question):
-        answer = ask(index, question, regions=args.region, years=args.year, history=history)
-        if args.json:
-            print(json.dumps(answer.to_json(), ensure_ascii=False, indent=None if args.question == "-" else 1))
-        else:
-            _print_answer(answer)
-        sys.stdout.flush()
+
+    def answer_of(text: str):
+        question, history = read_question(text)
+        return ask(index, question, regions=args.region, years=args.year, history=history)
+
+    if args.question == "-":
+        return _batch(lambda line: {"input": line.text, **answer_of(line.text).to_json()})
+    answer = ask(index, args.question, regions=args.region, years=args.year)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False, indent=1))
+    else:
+        _print_answer(answer)
     return 0
+
+
+def _batch(answer, key: str = "input") -> int:
+    """One query a line from stdin, one JSON line out for each (rag/batch.py); 1 when any line got an error."""
+    from rag.batch import input_lines, run_batch
+
+    def write(text: str) -> None:
+        print(text, flush=True)
+
+    errors = run_batch(input_lines(sys.stdin), answer, write, lambda msg: print(msg, file=sys.stderr, flush=True),
+                       key)
+    return 1 if errors else 0
 
 
 def _print_answer(answer) -> None:
@@ -288,11 +358,14 @@ def _print_answer(answer) -> None:
 
 
 def _cmd_parse(args) -> int:
+    from rag.batch import read_question
     from rag.conversation import replay
+    from rag.limits import recent_history
     from rag.query import parse
 
+    read_question(args.question, args.history, plain=True)
     index = _load(args)
-    query = parse(args.question, index, replay(index, args.history))
+    query = parse(args.question, index, replay(index, recent_history(args.history)))
     if args.json:
         print(json.dumps(query.to_json(), ensure_ascii=False, indent=1))
     else:
@@ -377,34 +450,6 @@ def _load(args):
     index = load_index(args.index)
     check_model(index, getattr(args, "model", None))
     return index
-
-
-def _queries(arg: str):
-    if arg != "-":
-        yield arg
-        return
-    for line in sys.stdin:
-        if line.strip():
-            yield line.strip()
-
-
-def _questions(arg: str):
-    """(question, history) pairs: the argument, or stdin lines that are plain questions or JSON objects
-    {"question": …, "history": [earlier questions]}."""
-    for line in _queries(arg):
-        if arg == "-" and line.startswith("{"):
-            try:
-                item = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise RagError(f"无法读取这一行 JSON（{err.msg}）：{line[:60]}") from err
-            if not isinstance(item, dict) or not isinstance(item.get("question"), str):
-                raise RagError(f"JSON 行应为 {{\"question\": …, \"history\": […]}}：{line[:60]}")
-            history = item.get("history") or []
-            if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
-                raise RagError(f"history 应为问题字符串的列表：{line[:60]}")
-            yield item["question"], history
-        else:
-            yield line, None
 
 
 if __name__ == "__main__":

@@ -42,3 +42,7 @@ class ArgumentError(RagError):
 
 class UploadTooLargeError(RagError):
     """An upload that would take too long to index in the chat UI."""
+
+
+class IndexWriteError(RagError):
+    """The index folder cannot be written: disk full, a read-only file system, no permission."""

@@ -15,6 +15,9 @@ from pathlib import Path
 
 from rag.types import Answer, Row
 
+# A cell beginning with one of these is a formula to Excel, LibreOffice and Sheets: a report line "=HYPERLINK(…)"
+# became a live link in the .xlsx (issue 19). OWASP's CSV-injection rule: such text cells are written as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 TABLE_HEADERS = ["地区", "年份", "指标", "数值", "原文"]
 DATA_HEADERS = ["地区", "年份", "指标", "数值", "单位", "限定", "类型", "原文", "出处"]
 KINDS = {"level": "数值", "change": "同比变化"}
@@ -69,8 +72,13 @@ def write_csv(answer: Answer, folder: Path) -> Path:
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(DATA_HEADERS)
-        writer.writerows(table_rows(answer))
+        writer.writerows([[csv_cell(v) for v in row] for row in table_rows(answer)])
     return path
+
+
+def csv_cell(value):
+    """A CSV cell that no spreadsheet runs: text that opens like a formula gets a leading ' (OWASP)."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 def write_xlsx(answer: Answer, folder: Path) -> Path:
@@ -83,6 +91,9 @@ def write_xlsx(answer: Answer, folder: Path) -> Path:
     sheet.append(DATA_HEADERS)
     for row in table_rows(answer):
         sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+                cell.data_type = "s"  # openpyxl took "=HYPERLINK(…)" for a formula; it is a quote
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for column, width in zip("ABCDEFGHI", (12, 8, 22, 10, 8, 6, 10, 60, 60), strict=True):

@@ -40,6 +40,7 @@ class Plan:
     unchanged: tuple[str, ...] = ()
     failed: tuple[tuple[str, str], ...] = ()  # (file, reason)
     warnings: tuple[tuple[str, str], ...] = ()  # (doc, what to know)
+    rebuilt: tuple[str, ...] = ()  # indexed again from the index's own copies (a rebuild)
 
 
 @dataclass
@@ -70,8 +71,11 @@ def same_identity(a: Report, b: Report) -> bool:
     return all(getattr(a, f) == getattr(b, f) for f in fields)
 
 
-def plan_reports(indexed: dict[str, Report], incoming: list[Report], replace: bool = False) -> Plan:
-    """Decide, for each of `incoming` (read from disk, `doc` = file name), against the `indexed` reports."""
+def plan_reports(indexed: dict[str, Report], incoming: list[Report], replace: bool = False, keep_ids: bool = False) -> Plan:
+    """Decide, for each of `incoming` (read from disk, `doc` = file name), against the `indexed` reports.
+
+    `keep_ids`: a new report keeps the `doc` it comes with while no other report has it (a report restored
+    after it was removed: ids never move)."""
     by_origin = {origin(r): d for d, r in indexed.items()}
     by_text = {fingerprint(r): d for d, r in indexed.items()}
     batch_text: dict[str, str] = {}  # fingerprint → path of an earlier file of this batch
@@ -103,7 +107,7 @@ def plan_reports(indexed: dict[str, Report], incoming: list[Report], replace: bo
             draft.updated.append(dataclasses.replace(report, doc=target))
         else:
             draft.added.append(report)
-    added, warnings = _name_new(indexed, draft.added)
+    added, warnings = _name_new(indexed, draft.added, keep_ids)
     return Plan(
         index=tuple(draft.updated + added),
         added=tuple(r.doc for r in added),
@@ -122,7 +126,8 @@ def _namesake(indexed: dict[str, Report], name: str) -> tuple[str | None, str]:
     return None, f"有 {len(same)} 份名为 {name} 的报告（{'、'.join(same)}），无法确定替换哪一份；先用 `rag remove` 删去不要的"
 
 
-def _name_new(indexed: dict[str, Report], reports: list[Report]) -> tuple[list[Report], list[tuple[str, str]]]:
+def _name_new(indexed: dict[str, Report], reports: list[Report],
+              keep_ids: bool = False) -> tuple[list[Report], list[tuple[str, str]]]:
     """Give each new report its id: the file name when unique, else a longer one (see the module docstring)."""
     taken = set(indexed)
     indexed_names = {file_name(r) for r in indexed.values()} | taken
@@ -130,7 +135,9 @@ def _name_new(indexed: dict[str, Report], reports: list[Report]) -> tuple[list[R
     out, warnings = [], []
     for report in reports:
         name = file_name(report)
-        if name not in indexed_names and batch_names[name] == 1:
+        if keep_ids and report.doc not in taken:
+            doc = report.doc
+        elif name not in indexed_names and batch_names[name] == 1:
             doc = name
         else:
             doc = _distinct_id(report.path, taken)

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from rag.errors import IngestError
+from rag.limits import MAX_PDF_PAGES, MAX_REPORT_BYTES, MAX_REPORT_CHARS, check_zip
 from rag.metadata import report_metadata
 from rag.types import Report
 
@@ -56,8 +57,11 @@ def collect_report_files(paths: Iterable[str | Path]) -> tuple[list[Path], list[
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
+            files = [f for f in path.rglob("*") if f.is_file()]
+            # an index folder inside keeps copies of what it indexed (rag/sources.py): not reports to add
+            indexes = {f.parent for f in files if f.name in ("CURRENT", "LOCK")}
             found = sorted(
-                (f for f in path.rglob("*") if f.is_file() and _wanted(f.relative_to(path))), key=str
+                (f for f in files if _wanted(f.relative_to(path)) and indexes.isdisjoint(f.parents)), key=str
             )
         elif path.exists():
             found = [path]
@@ -118,6 +122,9 @@ def read_report(path: str | Path) -> Report:
     if suffix not in SUPPORTED:
         raise IngestError(where, f"不支持的文件类型“{path.suffix or '无扩展名'}”，只支持 {' '.join(SUPPORTED)}")  # fmt: skip
     try:
+        size = path.stat().st_size
+        if size > MAX_REPORT_BYTES:  # before reading it: an upload of any size is refused without holding it
+            raise IngestError(where, f"文件过大（{size / 2**20:.0f} MB，上限 {MAX_REPORT_BYTES // 2**20} MB）")
         data = path.read_bytes()
     except FileNotFoundError:
         raise IngestError(where, "文件不存在") from None
@@ -139,6 +146,8 @@ def read_report(path: str | Path) -> Report:
         text = _pdf_text(data, where)
     if not text.strip():
         raise IngestError(where, "文件里没有文字")
+    if len(text) > MAX_REPORT_CHARS:
+        raise IngestError(where, f"文字过多（{len(text) / 10_000:.0f} 万字，上限 {MAX_REPORT_CHARS // 10_000} 万字），不像一份报告")
     body, litter = _mark_body(text)
     lines = [text[s:e] for s, e in body]
     return Report(
@@ -283,6 +292,7 @@ def _docx_text(data: bytes, where: str) -> str:
 
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise IngestError(where, "这是旧版 Word .doc 文件，只是扩展名为 .docx；请在 Word 中另存为 .docx")
+    check_zip(data, where)
     try:
         lines: list[str] = []
         for block in docx.Document(io.BytesIO(data)).iter_inner_content():
@@ -316,7 +326,14 @@ def _pdf_text(data: bytes, where: str) -> str:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise IngestError(where, "PDF 已加密，需要密码才能读取文字")
-        pages = [page.extract_text() or "" for page in reader.pages]
+        if len(reader.pages) > MAX_PDF_PAGES:
+            raise IngestError(where, f"PDF 页数过多（{len(reader.pages)} 页，上限 {MAX_PDF_PAGES} 页）")
+        pages, chars = [], 0
+        for page in reader.pages:  # each stream inflates up to pypdf's 75 MB cap; their sum is held here
+            pages.append(page.extract_text() or "")
+            chars += len(pages[-1])
+            if chars > MAX_REPORT_CHARS:
+                raise IngestError(where, f"PDF 文字过多（前 {len(pages)} 页已超过 {MAX_REPORT_CHARS // 10_000} 万字），不像一份报告")
     except IngestError:
         raise
     except Exception as err:  # pypdf raises PdfReadError, struct and value errors on broken files

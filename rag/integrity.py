@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import IndexDamagedError, RagError
+from rag.sources import fix_command
 
 _BLOCK = 1 << 20
 CHECKSUM_BELOW = 256 * 2**20  # bytes: checksums at load cost up to ~0.2 s below this
@@ -32,10 +33,10 @@ class Location:
     sources: tuple[str, ...] = ()  # the folders its reports came from, where they still exist
 
     def damaged(self, name: str, why: str) -> IndexDamagedError:
-        paths = " ".join(self.sources) or "报告文件或文件夹…"
+        """The one line for a damaged file: which, what is wrong, and the rebuild, from the index's own
+        copies of its reports where it holds them all (rag/sources.py), else from their folders."""
         return IndexDamagedError(
-            f"索引已损坏：{self.root}/{self.version.name}/{name}（{why}）；"
-            f"请重建：`rag index {paths} --index {self.root} --rebuild`"
+            f"索引已损坏：{self.root}/{self.version.name}/{name}（{why}）；请重建：`{fix_command(self.root, self.sources)}`"
         )
 
 

@@ -27,10 +27,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from rag.divisions import NATION, Place, named_in, resolve
+from rag.limits import FIRST_REPORT_YEAR
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
 _YEAR = r"(?:19|20)\d\d"
-FIRST_YEAR = 1949  # no report of the People's Republic is older
 _ORG = "人民政府|管理委员会|管委会|管委|政府"
 _WORK_KINDS = ("政府工作报告", "管委会工作报告")
 
@@ -300,7 +300,7 @@ def _reviewed_by_order(headings: list[str]) -> int | None:
 
 
 def plausible_year(year: object) -> bool:
-    return isinstance(year, int) and FIRST_YEAR <= year <= datetime.date.today().year + 1
+    return isinstance(year, int) and FIRST_REPORT_YEAR <= year <= datetime.date.today().year + 1
 
 
 def _years_spoken_of(body: str, year: int | None, kind: str) -> tuple[tuple[int, ...], tuple[int, ...]]:

@@ -16,6 +16,8 @@ import numpy as np
 
 from rag.crosslingual import chinese_terms, has_cjk
 from rag.embed import Embedder
+from rag.errors import ArgumentError
+from rag.limits import question_refusal
 from rag.query import Query
 from rag.store import Index
 from rag.types import Hit
@@ -47,6 +49,9 @@ def search(
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    refusal = question_refusal(query)  # a 1 MB query is refused, not segmented and embedded (rag/limits.py)
+    if refusal:
+        raise ArgumentError(refusal)
     if not index.chunks or not query.strip():
         return []
     if not regions:

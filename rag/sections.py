@@ -16,6 +16,12 @@ from rag.types import Chunk, Report
 CHUNKER_VERSION = "sections-4"
 MAX_CHARS = 360  # chunk size: see bench/ for the sizes tried on the evaluation
 MIN_CHARS = 80  # sections shorter than this join their neighbour under the common parent
+# No piece is longer than this, punctuation or not: a 2 MB report with no sentence end was one 2 MB chunk,
+# quoted whole by every answer, and indexing it held the write lock for 15 minutes (issue 19). The longest
+# sentence of the 86 reports is 568 characters, so no real report is cut differently (and the chunker's
+# version stands); a longer run is cut at its last comma or space, else at the limit.
+MAX_SENTENCE = 2 * MAX_CHARS
+_SOFT_BREAK = re.compile(r"[，,、：:\s]")
 
 _CN = "一二三四五六七八九十"
 # (rank, pattern) for headings that open a line; a lower rank is a higher level.
@@ -153,16 +159,32 @@ def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def _sentences(text: str, start: int, end: int):
-    """(start, end) of each sentence in one line, the closing punctuation kept with it."""
+    """(start, end) of each sentence in one line, the closing punctuation kept with it; a run longer than
+    MAX_SENTENCE is given in pieces of at most that."""
     pos = start
     for m in _SENTENCE_END.finditer(text, start, end):
         if m.end() > pos:
-            yield pos, m.end()
+            yield from _capped(text, pos, m.end())
             pos = m.end()
             while pos < end and text[pos].isspace():
                 pos += 1
     if pos < end:
-        yield pos, end
+        yield from _capped(text, pos, end)
+
+
+def _capped(text: str, start: int, end: int):
+    """text[start:end] in pieces of at most MAX_SENTENCE, each ending after a comma or space where one lies
+    in its second half; pieces are stripped of the spaces between them."""
+    while end - start > MAX_SENTENCE:
+        cut = start + MAX_SENTENCE
+        soft = [m.end() for m in _SOFT_BREAK.finditer(text, start + MAX_SENTENCE // 2, cut)]
+        cut = soft[-1] if soft else cut
+        piece = strip_span(text, start, cut)
+        if piece[1] > piece[0]:
+            yield piece
+        start = strip_span(text, cut, end)[0]
+    if end > start:
+        yield start, end
 
 
 def _group_by_section(text: str, pieces: list[_Piece]) -> list[tuple[tuple[str, ...], list[_Piece]]]:

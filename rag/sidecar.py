@@ -19,7 +19,8 @@ from pathlib import Path
 
 from rag.divisions import resolve
 from rag.errors import RagError
-from rag.metadata import FIRST_YEAR, plausible_year
+from rag.limits import FIRST_REPORT_YEAR
+from rag.metadata import plausible_year
 from rag.types import Report
 
 SIDECAR = "reports.csv"
@@ -72,7 +73,7 @@ def parse_correction(row: dict, where: str) -> Correction:
     year = None
     if year_text:
         if not year_text.isdigit() or not plausible_year(int(year_text)):
-            raise SidecarError(f"{where}: 年份“{year_text}”无效，应为 {FIRST_YEAR} 至明年之间的四位数年份")
+            raise SidecarError(f"{where}: 年份“{year_text}”无效，应为 {FIRST_REPORT_YEAR} 至明年之间的四位数年份")
         year = int(year_text)
     kind = (row.get("kind") or "").strip()
     if kind and kind not in KINDS:

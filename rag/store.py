@@ -8,7 +8,10 @@ BM25 scored from postings (rag/lexical.py), vectors memory-mapped and searched p
 
 Adding reports re-embeds only new or changed reports (which file is which report: rag/identity.py), and
 segments them with jieba; the reports already indexed keep their files. Writers take the index lock
-(rag/lock.py) only to merge and write, so two writers never lose each other's reports.
+(rag/lock.py) only to merge and write, so two writers never lose each other's reports; the writing itself is
+rag/writer.py's. Every file is copied into the index before it is embedded (rag/sources.py), every add,
+replace, remove and restore is audited (rag/audit.py), and a folder that cannot be written is said before
+the model loads (rag/writable.py).
 """
 
 from __future__ import annotations
@@ -16,47 +19,39 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import secrets
 import shlex
-import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import bm25s
 import numpy as np
-from tqdm import tqdm
 
-from rag.embed import Embedder, load_embedder, model_name, vector_kind
-from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError
-from rag.identity import plan_reports
+from rag import audit
+from rag.embed import load_embedder, model_name, vector_kind
+from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError, RagError
+from rag.identity import Plan, plan_reports
 from rag.index import Index, assemble
 from rag.ingest import collect_report_files, read_report
-from rag.integrity import Location, reading, record_of, verify_files
-from rag.layout import FORMAT, Segment, read_format1, read_segment, read_vocab, write_segment, write_vocab
+from rag.integrity import Location, reading, verify_files
+from rag.layout import FORMAT, read_format1, read_segment, read_vocab
+from rag.limits import MAX_REPORT_BYTES, report_year_problem
 from rag.lock import WAIT_SECONDS, index_lock
-from rag.metric_vectors import MetricVectors, build_metric_vectors, load_metric_vectors, save_metric_vectors
-from rag.sections import CHUNKER_VERSION, chunk_report
+from rag.metric_vectors import load_metric_vectors
+from rag.sections import CHUNKER_VERSION
 from rag.segment import segmenter_for
-from rag.segments import (
-    Vocab,
-    arrange,
-    fact_samples,
-    new_segment,
-    read_reports,
-    searchable_text,
-    with_current_facts,
-    with_regions,
-)
+from rag.segments import searchable_text, with_current_facts
 from rag.sidecar import Correction, apply, corrections_for, read_sidecar, save_correction
+from rag.sources import SOURCES, catalog, keep, kept_reports
 from rag.types import Report
-from rag.versions import current_version, link_or_copy, new_version
+from rag.versions import current_version
+from rag.writable import check_room, check_writable, writing
+from rag.writer import EMBED_SLICE, NameOnly, embed, write_merged
 
-__all__ = ["FORMAT", "Index", "IndexingResult", "add_reports", "check_index", "check_model", "correct_report", "load_index",
-           "remove_report", "searchable_text", "segmenter_for"]
+__all__ = ["EMBED_SLICE", "FORMAT", "Index", "IndexingResult", "add_reports", "check_index", "check_model", "correct_report", "load_index",
+           "remove_report", "restore_report", "searchable_text", "segmenter_for"]
 
-MAX_REPORT_BYTES = 8 * 1024 * 1024  # real reports are < 1 MB; a bigger file is almost surely not one
-EMBED_SLICE = 128  # chunks embedded per call, so a caller hears progress on a long report
+_NameOnly, _write_merged = NameOnly, write_merged  # as tests and bench/scale.py call them
 
 
 @dataclass
@@ -68,6 +63,7 @@ class IndexingResult:
     unchanged: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file, reason)
     warnings: list[tuple[str, str]] = field(default_factory=list)  # (doc, what is odd): indexed all the same
+    rebuilt: list[str] = field(default_factory=list)  # re-embedded from the index's own copies (--rebuild)
 
 
 # ---------------------------------------------------------------------------------------------- load
@@ -156,95 +152,184 @@ def add_reports(
     embedded: Callable[[int, int], None] | None = None,
     lock_wait: float = WAIT_SECONDS,
     backend: str | None = None,
+    who: str | None = None,
     metadata: str | Path | None = None,
 ) -> IndexingResult:
     """Index the reports under `paths` into `index_path`: new and changed ones, skipping unchanged ones.
 
     A path or file that cannot be used is reported in the result and skipped; the rest are indexed.
     `replace`: a file named like an indexed report is its new version (see rag/identity.py).
+    `rebuild`: every report is embedded anew: the live version's reports from the index's own copies of
+    their files (rag/sources.py), under their own ids, with `paths` added or updated as usual.
     `model` and `backend` default to the index's own (for a new index: rag.embed's defaults).
-    `metadata`: a reports.csv that says what some reports are (rag/sidecar.py); its lines are kept in the
-    index's own reports.csv, which, with a reports.csv in any folder given, is applied at every read.
     `embedded(done, total)` hears the embedding's progress, from (0, total) on. Reading and embedding run outside the index
     lock; under it the batch is decided again against whatever another writer added meanwhile, so no
     writer's reports are ever lost, and a second writer waits only for the other's write (seconds).
+    Each file is copied into the index before it is embedded; `who` (default: the OS user) is written with
+    every add and replace to the index's audit log (rag/audit.py).
+    `metadata`: a reports.csv saying what some reports are (rag/sidecar.py); its lines are kept in the index's
+    own reports.csv, which, with a reports.csv in any folder given, is applied whenever a report is read.
     """
     root = Path(index_path)
     say = progress or (lambda msg: None)
+    check_writable(root)  # a read-only or full disk is one line now, not a traceback after the embedding
     old = None if rebuild else _existing(root)
-    root.mkdir(parents=True, exist_ok=True)
     _check_same_model(root, old, model, backend)  # before loading anything
-    embedder = load_embedder(model or (old.model if old else None), backend or (old.backend if old else None))
     paths = list(paths)
     corrections = corrections_for(paths, root, metadata)
     if metadata:
         for name, correction in read_sidecar(metadata).items():
             save_correction(root, name, correction)
-    reports, failed = _read_reports(paths, say, corrections)
-    plan = plan_reports(old.reports if old else {}, reports, replace)
-    vectors: dict[str, np.ndarray] = {}
-    _embed(embedder, plan.index, vectors, say, show_progress, embedded)
-    with index_lock(root, wait=lock_wait, say=say):
-        live = current_version(root)
-        current = old if rebuild or (live and live.name) == (old and old.version) else _existing(root)
-        if (current and current.version) != (old and old.version):
-            _check_same_model(root, current, embedder.name, embedder.backend)
-            plan = plan_reports(current.reports if current else {}, reports, replace)
-            _embed(embedder, plan.index, vectors, say, show_progress, embedded)  # only what is new to it
-        warnings = list(plan.warnings)
-        if plan.index or current is None:
-            warnings += _write_merged(root, embedder, current, plan.index, vectors, say)
-    return IndexingResult(
-        added=list(plan.added),
-        updated=list(plan.updated),
-        unchanged=list(plan.unchanged),
-        failed=failed + list(plan.failed),
-        warnings=warnings,
-    )
+    reports, failed, notes = _read_reports(paths, say, corrections)
+    batch = _Batch(root, reports, replace, rebuild, say, corrections)
+    plan = batch.plan(old)
+    embedder = load_embedder(model or (old.model if old else None), backend or (old.backend if old else None))
+    with writing(root):
+        check_room(root, sum(len(r.text) for r in plan.index), sum(_size(r.path) for r in plan.index))
+        plan, unkept = batch.keep(plan)  # the index's own copies, before any embedding
+        vectors: dict[str, np.ndarray] = {}
+        embed(embedder, plan.index, vectors, say, show_progress, embedded)
+        with index_lock(root, wait=lock_wait, say=say):
+            live = None if rebuild else current_version(root)  # a rebuild mends a damaged CURRENT too
+            current = old if rebuild or (live and live.name) == (old and old.version) else _existing(root)
+            if batch.changed(old, current):  # another writer's version went live meanwhile
+                _check_same_model(root, current, embedder.name, embedder.backend)
+                plan, unkept = batch.keep(batch.plan(current))
+                embed(embedder, plan.index, vectors, say, show_progress, embedded)  # only what is new to it
+            warnings = list(plan.warnings) + [(doc_of(plan, path), why) for path, why in notes]
+            if plan.index or current is None:
+                warnings += write_merged(root, embedder, current, plan.index, vectors, say)
+            batch.record(plan, who)
+    return IndexingResult(added=list(plan.added), updated=list(plan.updated), unchanged=list(plan.unchanged),
+                          failed=failed + unkept + list(plan.failed), warnings=warnings, rebuilt=list(plan.rebuilt))
 
 
-def remove_report(index_path: str | Path, doc: str, progress: Callable[[str], None] | None = None) -> None:
-    """Drop one report from the index (a new version without it); `progress` hears if it waits for the lock."""
+def remove_report(index_path: str | Path, doc: str, progress: Callable[[str], None] | None = None,
+                  who: str | None = None) -> None:
+    """Drop one report from the index (a new version without it); `progress` hears if it waits for the lock.
+    Its file stays in the index's copies, so `rag restore` can bring it back; the removal is audited."""
     root = Path(index_path)
     if current_version(root) is None:
         raise _not_found(root)
-    with index_lock(root, say=progress):
+    check_writable(root)
+    with writing(root), index_lock(root, say=progress):
         index = load_index(root)
-        index.report(doc)  # raises UnknownDocError with the fix
-        name_only = _NameOnly(index.manifest["model"], index.manifest["dim"], index.backend)
-        _write_merged(root, name_only, index, [], {}, lambda msg: None, removed={doc})
+        report = index.report(doc)  # raises UnknownDocError with the fix
+        name_only = NameOnly(index.manifest["model"], index.manifest["dim"], index.backend)
+        write_merged(root, name_only, index, [], {}, lambda msg: None, removed={doc})
+        audit.record(root, "remove", doc, previous=report, who=who)
+
+
+def restore_report(index_path: str | Path, doc: str, version: int | None = None,
+                   progress: Callable[[str], None] | None = None, who: str | None = None) -> audit.Version:
+    """Make version `version` of `doc` (`rag history DOC` numbers them; default: the latest text before the
+    live one) its text again, from the index's own copy, under the same id; audited as a restore."""
+    root = Path(index_path)
+    chosen = audit.pick(root, doc, version)
+    index = load_index(root)
+    copy = root / SOURCES / chosen.sha256 / chosen.name
+    try:
+        report = _read_one(copy, [])
+    except (IngestError, OSError):
+        raise RagError(f"{doc} 第 {chosen.n} 版的文件副本 {copy} 不可用，无法恢复") from None
+    origin = index.reports[doc].path if doc in index.reports else chosen.origin  # the same report, not a namesake
+    report = dataclasses.replace(report, doc=doc, path=origin)
+    check_writable(root)
+    with writing(root), index_lock(root, say=progress):
+        current = load_index(root)
+        plan = plan_reports(current.reports, [report], keep_ids=True)
+        if plan.failed:
+            raise RagError(f"无法恢复 {doc} 第 {chosen.n} 版：{plan.failed[0][1]}")
+        if not plan.index:
+            raise RagError(f"{doc} 现在就是第 {chosen.n} 版的内容，无需恢复")
+        embedder = current.embedder()
+        vectors: dict[str, np.ndarray] = {}
+        embed(embedder, plan.index, vectors, progress or (lambda msg: None), False, None)
+        write_merged(root, embedder, current, plan.index, vectors, lambda msg: None)
+        audit.record(root, "restore", plan.index[0].doc, plan.index[0], current.reports.get(doc), who=who)
+    return chosen
 
 
 def correct_report(index_path: str | Path, doc: str, correction: Correction,
-                   progress: Callable[[str], None] | None = None) -> Report:
-    """Say what one indexed report is (region, year, kind): kept in the index's reports.csv, so that
+                   progress: Callable[[str], None] | None = None, who: str | None = None) -> Report:
+    """Say what one indexed report is (region, year, kind): kept in the index's reports.csv, so that any
     re-indexing keeps it, and applied now (its chunks carry region and year: they are embedded again)."""
     root = Path(index_path)
     say = progress or (lambda msg: None)
+    check_writable(root)
     index = load_index(root)
     report = index.report(doc)  # raises UnknownDocError with the fix
     fixed = apply(report, correction)
     embedder = index.embedder()
     vectors: dict[str, np.ndarray] = {}
-    _embed(embedder, [fixed], vectors, say, False, None)
-    with index_lock(root, say=say):
+    embed(embedder, [fixed], vectors, say, False, None)
+    with writing(root), index_lock(root, say=say):
         save_correction(root, os.path.basename(report.path) or doc, correction)
         current = load_index(root)
         current.report(doc)
-        _write_merged(root, embedder, current, [fixed], vectors, say)
+        write_merged(root, embedder, current, [fixed], vectors, say)
+        audit.record(root, "correct", doc, fixed, report, who=who)
     return fixed
 
 
-@dataclass
-class _NameOnly:
-    """Model identity for a write that embeds nothing (remove)."""
+class _Batch:
+    """The reports of one `add_reports` call, planned against whichever version is live (the base of a
+    rebuild: the live version's reports read from the index's copies), kept and audited."""
 
-    name: str
-    dim: int
-    backend: str
+    def __init__(self, root: Path, reports: list[Report], replace: bool, rebuild: bool, say, corrections: dict):
+        self.root, self.reports, self.replace, self.rebuild, self.say = root, reports, replace, rebuild, say
+        self.corrections = corrections
+        self.base: dict[str, Report] = {}
+        self.catalog: list | None = None
+        self.lost: list[tuple[str, str]] = []
 
-    def encode_query(self, texts):  # a write that removes needs no new meaning vectors
-        raise AssertionError("removing a report embeds nothing")
+    def plan(self, index: Index | None) -> Plan:
+        if not self.rebuild:
+            self.base = index.reports if index else {}
+            return plan_reports(self.base, self.reports, self.replace)
+        self.catalog = catalog(self.root)
+        kept, self.lost = kept_reports(self.root)
+        self.base = {doc: _checked_year(apply(r, self.corrections.get(os.path.basename(r.path))), self.say, [])
+                     for doc, r in kept.items()}
+        plan = plan_reports(self.base, self.reports, self.replace)
+        updated = set(plan.updated)
+        again = tuple(r for doc, r in self.base.items() if doc not in updated)
+        return dataclasses.replace(plan, index=plan.index + again, unchanged=(), rebuilt=tuple(r.doc for r in again),
+                                   failed=plan.failed + tuple(self.lost))
+
+    def changed(self, old: Index | None, current: Index | None) -> bool:
+        if self.rebuild:  # another writer's reports are in the catalog of the version it made live
+            return catalog(self.root) != self.catalog
+        return (current and current.version) != (old and old.version)
+
+    def keep(self, plan: Plan) -> tuple[Plan, list[tuple[str, str]]]:
+        """Copy the files of the plan's reports into the index (a no-op for those it holds); a report whose
+        file cannot be copied as it was read is left out of the plan, as a failure."""
+        gone = {r.doc: r.path for r in plan.index if not keep(self.root, r)}
+        if not gone:
+            return plan, []
+        plan = dataclasses.replace(plan, index=tuple(r for r in plan.index if r.doc not in gone),
+                                   **{k: tuple(d for d in getattr(plan, k) if d not in gone) for k in ("added", "updated", "rebuilt")})  # fmt: skip
+        return plan, [(path, "文件在读取后被改动或已不可读，未索引；请重试") for path in gone.values()]
+
+    def record(self, plan: Plan, who: str | None) -> None:
+        for report in plan.index:
+            if report.doc in plan.added:
+                audit.record(self.root, "add", report.doc, report, who=who)
+            elif report.doc in plan.updated:
+                audit.record(self.root, "replace", report.doc, report, self.base.get(report.doc), who=who)
+
+
+def doc_of(plan: Plan, path: str) -> str:
+    """The id the plan gave the report read from `path` (the path itself when it was not indexed)."""
+    return next((r.doc for r in plan.index if r.path == path), path)
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _not_found(root: Path) -> IndexNotFoundError:
@@ -272,18 +357,15 @@ def _check_same_model(root: Path, index: Index | None, model: str | None, backen
 
 
 def _read_reports(paths: Iterable[str | Path], say: Callable[[str], None],
-                  corrections: dict[str, Correction] | None = None) -> tuple[list[Report], list]:
+                  corrections: dict[str, Correction] | None = None) -> tuple[list[Report], list, list]:
     """The readable reports under `paths` (paths made absolute: they are the reports' origin), as the
-    `corrections` (file name → rag/sidecar.py's Correction) say they are, and the failures."""
-    corrections = corrections or {}
+    `corrections` (file name → rag/sidecar.py's Correction) say they are, the failures, and (path, what is
+    odd) for reports indexed with something left out (a year no report can have)."""
     files, failed = collect_report_files(paths)
-    reports = []
+    reports, notes = [], []
     for file in files:
         try:
-            size = file.stat().st_size
-            if size > MAX_REPORT_BYTES:
-                raise IngestError(str(file), f"文件过大（{size // 2**20} MB，上限 {MAX_REPORT_BYTES // 2**20} MB）")
-            report = read_report(file)
+            report = _read_one(file, notes, say, (corrections or {}).get(Path(file).name))
         except IngestError as err:
             failed.append((str(file), err.reason))
             say(f"跳过 {file}: {err.reason}")
@@ -291,122 +373,28 @@ def _read_reports(paths: Iterable[str | Path], say: Callable[[str], None],
         except OSError as err:
             failed.append((str(file), f"无法读取：{err.strerror or err}"))
             continue
-        report = apply(report, corrections.get(file.name))
-        reports.append(dataclasses.replace(report, path=os.path.abspath(report.path)))
-    return reports, failed
+        reports.append(report)
+    return reports, failed, notes
 
 
-def _embed(
-    embedder: Embedder,
-    reports: Iterable[Report],
-    vectors: dict[str, np.ndarray],
-    say: Callable[[str], None],
-    show_progress: bool,
-    embedded: Callable[[int, int], None] | None,
-) -> None:
-    """Add to `vectors` (searchable text → vector) the chunks of `reports` it lacks, a slice at a time."""
-    reports = list(reports)
-    texts = [t for r in reports for t in map(searchable_text, chunk_report(r)) if t not in vectors]
-    texts = list(dict.fromkeys(texts))
-    if not texts:
-        return
-    say(f"切分 {len(reports)} 份报告为 {len(texts)} 个段落，正在向量化…")
-    if embedded:
-        embedded(0, len(texts))
-    with tqdm(total=len(texts), unit="段", disable=not show_progress) as bar:
-        for i in range(0, len(texts), EMBED_SLICE):
-            batch = texts[i : i + EMBED_SLICE]
-            vectors.update(zip(batch, embedder.encode_document(batch), strict=True))
-            bar.update(len(batch))
-            if embedded:
-                embedded(i + len(batch), len(texts))
+def _read_one(file: str | Path, notes: list, say: Callable[[str], None] = lambda msg: None,
+              correction: Correction | None = None) -> Report:
+    size = Path(file).stat().st_size
+    if size > MAX_REPORT_BYTES:
+        raise IngestError(str(file), f"文件过大（{size // 2**20} MB，上限 {MAX_REPORT_BYTES // 2**20} MB）")
+    report = apply(read_report(file), correction)
+    return _checked_year(dataclasses.replace(report, path=os.path.abspath(report.path)), say, notes)
 
 
-def _write_merged(
-    root: Path,
-    embedder: Embedder | _NameOnly,
-    old: Index | None,
-    new: Iterable[Report],
-    vectors: dict[str, np.ndarray],
-    say: Callable[[str], None],
-    removed: Iterable[str] = (),
-    timings: dict | None = None,
-) -> list[tuple[str, str]]:
-    """Write `old` with `new` added (replacing the reports of the same id) and `removed` dropped, as a new
-    version: kept segments linked, `new` one segment, merged as rag/segments.py decides; the warnings about `new`."""
-    new = list(new)
-    gone = {r.doc for r in new} | set(removed)
-    segments = []
-    for seg in old.segments if old else ():
-        dead = seg.dead | {i for i, r in enumerate(seg.reports) if r.doc in gone}
-        segments.append(replace(seg, dead=frozenset(dead)) if dead != seg.dead else seg)
-    vocab = Vocab(old.terms if old else ())
-    regions = {r.region for seg in segments for i, r in enumerate(seg.reports) if i not in seg.dead}
-    regions = tuple(sorted((regions | {r.region for r in new}) - {""}))
-    segmenter = segmenter_for(regions)
-    segments = [with_regions(s, regions, segmenter, vocab) for s in segments]
-    warnings = []
-    if new:
-        segment, empty = new_segment(_segment_name(), new, read_reports(new, segmenter), vectors, vocab, regions,
-                                     embedder.dim, timings)
-        segments.append(segment)
-        # e.g. a saved web page that holds only the site's menus
-        warnings = [(doc, "没有找到报告正文，索引中只有它的标题、地区和年份") for doc in empty]
-    t = time.perf_counter()
-    segments = arrange(segments, vocab, embedder.dim, _segment_name)
-    if timings is not None:
-        timings["merge"] = time.perf_counter() - t
-    meanings = build_metric_vectors(fact_samples(segments), embedder, old.metric_vectors if old else None)
-    same = old is not None and old.metric_vectors is not None and old.metric_vectors.rows == meanings.rows
-    t = time.perf_counter()
-    _write(root, embedder, segments, vocab, meanings, old if same else None)
-    if timings is not None:
-        timings["files"] = time.perf_counter() - t
-    rows = sum(s.live_rows for s in segments)
-    say(f"索引已更新：{sum(len(s.reports) - len(s.dead) for s in segments)} 份报告，{rows} 个段落")
-    return warnings
-
-
-def _segment_name() -> str:
-    return f"seg-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
-
-
-def _write(root: Path, embedder: Embedder | _NameOnly, segments: list[Segment], vocab: Vocab,
-           meanings: MetricVectors, same_meanings: Index | None = None) -> None:
-    """Write a complete new version folder and make it the live one (rag/versions.py). Call under `index_lock`.
-    `same_meanings`: the index whose metric vector files are these (they are linked, not written)."""
-    with new_version(root) as tmp:
-        records = {}
-        for seg in segments:
-            records |= write_segment(tmp, seg)
-        write_vocab(tmp, vocab.terms)
-        names = ("metrics.jsonl", "metric_vectors.npy")
-        if same_meanings is not None and all((same_meanings.path / same_meanings.version / n).is_file() for n in names):
-            for name in names:
-                link_or_copy(same_meanings.path / same_meanings.version / name, tmp / name)
-        else:
-            save_metric_vectors(tmp, meanings)
-        records |= {name: record_of(tmp / name) for name in ("vocab.jsonl", *names)}
-        reports = [r for seg in segments for i, r in enumerate(seg.reports) if i not in seg.dead]
-        metas = [seg.meta() for seg in segments]
-        chunks = sum(s.live_rows for s in segments)
-        manifest = {
-            "format": FORMAT,
-            "model": embedder.name,
-            "backend": embedder.backend,
-            "dim": embedder.dim,
-            "chunker": CHUNKER_VERSION,
-            "faiss": max(metas, key=lambda m: m["rows"])["faiss"] if metas else "flat",
-            "chunks": chunks,
-            "vocab": len(vocab),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
-            "reports": {r.doc: {"sha256": r.sha256, "title": r.title, "region": r.region, "year": r.year} for r in reports},
-            "rows": {"reports": len(reports), "chunks": chunks, "facts": sum(int(s.live_facts().sum()) for s in segments)},
-            "sources": sorted({os.path.dirname(r.path) for r in reports}),  # for the rebuild command
-            "segments": metas,
-            "files": records,
-        }
-        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+def _checked_year(report: Report, say: Callable[[str], None], notes: list) -> Report:
+    """`report` with a year no report can have (1899, 2099) kept as unknown, and said: never a report year,
+    never "2099年" in an answer, and 去年 is not moved by it."""
+    problem = report_year_problem(report.year, report.title)
+    if not problem:
+        return report
+    say(f"注意 {report.path}: {problem}")
+    notes.append((report.path, problem))
+    return dataclasses.replace(report, year=None)
 
 
 def _build_bm25(tokens: list[list[str]]) -> bm25s.BM25:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from rag.errors import IndexNotFoundError, IngestError, RagError
 from rag.ingest import collect_report_files, read_report
+from rag.live import LiveIndex
 from rag.store import Index, IndexingResult, add_reports, load_index
 
 # A report of N characters gives about N / CHARS_PER_CHUNK chunks: 182 on the seeds, 267 on the 86 reports of
@@ -48,6 +49,7 @@ class Upload:
     replace: bool
     estimate: float  # seconds
     lane: str  # "quick" | "long"
+    who: str = ""  # the UI user, for the index's audit log (rag/audit.py); "" is the server's OS user
     refused: list[tuple[str, str]] = field(default_factory=list)  # (file, reason): too large to upload
     rate: float = CHUNKS_PER_SECOND  # chunks a second, as last measured
     measured: float = 0.0  # the rate this upload embedded at, once done
@@ -98,8 +100,8 @@ class UploadQueue:
         for lane in self._waiting:
             threading.Thread(target=self._work, args=(lane,), name=f"rag-uploads-{lane}", daemon=True).start()
 
-    def submit(self, files: list[str], replace: bool = False) -> Upload:
-        """Measure `files`, refuse those too large, and queue the rest; returns at once."""
+    def submit(self, files: list[str], replace: bool = False, who: str = "") -> Upload:
+        """Measure `files`, refuse those too large, and queue the rest; returns at once. `who` uploads them."""
         chars, refused, kept = 0, [], []
         for file in files:
             size = _chars(file)
@@ -110,7 +112,7 @@ class UploadQueue:
                 kept.append(file)
         estimate = estimate_seconds(chars, self.rate)
         lane = "quick" if estimate < QUICK_SECONDS else "long"
-        upload = Upload(kept, replace, estimate, lane, refused, rate=self.rate)
+        upload = Upload(kept, replace, estimate, lane, who, refused, rate=self.rate)
         if not kept:
             upload.result = IndexingResult(failed=list(refused))
             upload.state = "done"
@@ -191,16 +193,23 @@ class IndexService:
             pass
         except RagError as err:
             self.problem = str(err)
+        self._live = LiveIndex(self.path, self._index)  # what other processes write (rag/live.py)
         self.uploads = UploadQueue(self._index_upload)
 
     @property
     def index(self) -> Index | None:
+        """The index to answer from: a version another process made live (`rag remove`, `rag index`
+        beside the server) is served from the next question on."""
+        fresh = self._live.current()
         with self._lock:
+            if fresh is not None and fresh is not self._index:
+                self._index, self.problem = fresh, ""
             return self._index
 
-    def add(self, paths: list[str], replace: bool = False, say=None, embedded=None) -> IndexingResult:
-        """Index `paths` into the same folder, then swap the reloaded index in."""
-        result = add_reports(self.path, paths, replace=replace, progress=say, embedded=embedded)
+    def add(self, paths: list[str], replace: bool = False, say=None, embedded=None, who: str = "") -> IndexingResult:
+        """Index `paths` into the same folder (each file copied into it first), then swap the reloaded
+        index in; `who` is written to the index's audit log with each add and replace."""
+        result = add_reports(self.path, paths, replace=replace, progress=say, embedded=embedded, who=who or None)
         if result.added or result.updated or self.index is None:
             self.reload()
         return result
@@ -208,6 +217,7 @@ class IndexService:
     def reload(self) -> None:
         with self._reloading:
             fresh = load_index(self.path)
+            self._live.replace(fresh)
             with self._lock:
                 self._index, self.problem = fresh, ""
 
@@ -216,7 +226,7 @@ class IndexService:
             print(msg, file=sys.stderr, flush=True)
             upload.say(msg)
 
-        return self.add(upload.files, replace=upload.replace, say=say, embedded=upload.on_embedded)
+        return self.add(upload.files, replace=upload.replace, say=say, embedded=upload.on_embedded, who=upload.who)
 
     def build_in_background(self, seeds: str | Path, warm: bool = True) -> threading.Thread:
         """First run: index `seeds` while the app is already up; progress goes to the console and the UI."""

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rag.errors import IndexDamagedError
+from rag.sources import fix_command
 
 
 @contextmanager
@@ -74,8 +75,7 @@ def current_version(root: Path) -> Path | None:
     version = root / name
     if not name.startswith("v-") or not version.is_dir():
         raise IndexDamagedError(
-            f"索引已损坏：{root}/CURRENT 指向的版本 {name[:40]!r} 不存在；"
-            f"请重建：`rag index 报告文件或文件夹… --index {root} --rebuild`"
+            f"索引已损坏：{root}/CURRENT 指向的版本 {name[:40]!r} 不存在；请重建：`{fix_command(root)}`"
         )
     return version
 

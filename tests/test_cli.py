@@ -60,15 +60,17 @@ def test_search_text_output_names_region_section_and_offsets(seeds_index, capsys
     assert "002_224163a7fd249734.txt" in out and "直播庭审863场" in out
 
 
-def test_search_batch_reads_one_query_a_line_and_prints_one_array_a_line(seeds_index, capsys, monkeypatch):
+def test_search_batch_reads_one_query_a_line_and_prints_one_object_a_line(seeds_index, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO("红谷滩区人民调解委员会\n\n调兵山市裁判文书上网率\n"))
-    code, out, _ = rag(capsys, "search", "-", "--json", "-k", 3, "--index", seeds_index)
-    assert code == 0
+    code, out, err = rag(capsys, "search", "-", "--json", "-k", 3, "--index", seeds_index)
     lines = out.splitlines()
-    assert len(lines) == 2, "the blank line is skipped"
-    first, second = map(json.loads, lines)
-    assert {h["region"] for h in first} == {"红谷滩区"} and {h["region"] for h in second} == {"调兵山市"}
-    assert all(len(hits) == 3 for hits in (first, second))
+    assert len(lines) == 3, "one output line for every input line, the blank one included"
+    first, blank, second = map(json.loads, lines)
+    assert first["query"] == "红谷滩区人民调解委员会" and second["query"] == "调兵山市裁判文书上网率"
+    assert {h["region"] for h in first["hits"]} == {"红谷滩区"} and {h["region"] for h in second["hits"]} == {"调兵山市"}
+    assert all(len(x["hits"]) == 3 for x in (first, second))
+    assert blank == {"line": 2, "query": "", "error": "空行：没有要检索的内容"}
+    assert code == 1 and err == "错误: 第 2 行：空行：没有要检索的内容\n", "a line with an error makes the exit status 1"
 
 
 def test_search_region_and_year_options_filter(seeds_index, capsys):
@@ -241,8 +243,9 @@ def test_ask_reads_json_lines_with_history_from_stdin(seeds_index, capsys, monke
 
 def test_a_bad_json_line_is_one_clear_error(seeds_index, capsys, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO('{"question": 3}\n'))
-    code, _, err = rag(capsys, "ask", "-", "--json", "--index", seeds_index)
-    assert code == 1 and err.startswith("错误:") and "question" in err
+    code, out, err = rag(capsys, "ask", "-", "--json", "--index", seeds_index)
+    assert code == 1 and err.startswith("错误: 第 1 行：") and "question" in err
+    assert json.loads(out)["input"] == '{"question": 3}' and "question" in json.loads(out)["error"]
 
 
 def test_chat_answers_a_follow_up_in_the_terminal(seeds_index, capsys, monkeypatch):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -247,8 +248,7 @@ def test_a_damaged_index_file_is_one_line_naming_it_and_the_fix(index_copy, caps
     code, out, err = rag(capsys, "ask", "镜湖区受理法律援助案件多少件?", "--index", index_copy)
     assert code == 1 and out == ""
     assert err.count("\n") == 1 and err.startswith("错误: 索引已损坏") and "Traceback" not in err
-    assert name in err and "--rebuild" in err
-    assert str(SEEDS) in err or name == "manifest.json", "the command names the folders the reports came from"
+    assert name in err and f"请重建：`rag index --index {index_copy} --rebuild`" in err, "from the index's own copies"
 
 
 def test_an_index_from_before_checksums_still_catches_dropped_lines(seeds_index, tmp_path):
@@ -272,6 +272,18 @@ def test_a_current_pointer_to_nowhere_is_damage(index_copy, how):
         load_index(index_copy)
 
 
+@pytest.mark.parametrize("how", ["garbage", "dangling"])
+def test_the_fix_for_a_damaged_current_pointer_rebuilds_every_report(index_copy, capsys, how):
+    (index_copy / "CURRENT").write_text("\x00\x01 not a version" if how == "garbage" else "v-19990101-000000-1-1")
+    with pytest.raises(IndexDamagedError) as caught:
+        load_index(index_copy)
+    command = str(caught.value).split("`")[1]
+    assert command == f"rag index --index {index_copy} --rebuild"
+    code, out, err = rag(capsys, *shlex.split(command)[1:])
+    assert code == 0 and "重建 5: " in out, err
+    assert len(load_index(index_copy).reports) == 5
+
+
 def test_a_lost_current_pointer_falls_back_to_the_live_version(index_copy):
     (index_copy / "CURRENT").unlink()
     assert len(load_index(index_copy).reports) == 5
@@ -286,9 +298,11 @@ def test_the_rebuild_command_in_the_message_repairs_the_index(tmp_path, capsys):
     with pytest.raises(IndexDamagedError) as caught:
         load_index(tmp_path / "ix")
     command = str(caught.value).split("`")[1]
-    assert command == f"rag index {sources} --index {tmp_path / 'ix'} --rebuild"
-    code, _, err = rag(capsys, *shlex.split(command)[1:])
+    assert command == f"rag index --index {tmp_path / 'ix'} --rebuild", "the index rebuilds from its own copies"
+    shutil.rmtree(sources)  # nothing depends on where the files were
+    code, out, err = rag(capsys, *shlex.split(command)[1:])
     assert code == 0, err
+    assert "重建 2: 绿水县.txt, 青山区.txt" in out
     assert sorted(load_index(tmp_path / "ix").reports) == ["绿水县.txt", "青山区.txt"]
 
 
@@ -321,3 +335,145 @@ def test_utf16_copy_of_an_indexed_report_is_a_duplicate(index_copy, tmp_path):
     copy = write(tmp_path / "鹿城区 UTF-16.txt", LUCHENG.read_text(encoding="utf-8"), "utf-16-le")
     assert "000_1e730ce7ce0129e2.txt" in add_reports(index_copy, [copy]).failed[0][1]
 
+
+
+# ---------------------------------------------------------------- the index owns its sources (issue 19)
+
+
+def test_uploads_outlive_their_temp_folder_and_the_fix_keeps_ids_and_replacements(tmp_path, capsys):
+    """Before: Ctrl-C on `rag serve` let Gradio delete the uploads' temp folder; the rebuild the damage
+    message printed then exited 0 with 6 reports of 7, gave `政府工作报告 (2).txt` to another district and
+    brought back a report that had been replaced."""
+    sources = tmp_path / "reports"
+    write(sources / "政府工作报告.txt", small_report("青山区", 321))
+    write(sources / "绿水县.txt", small_report("绿水县", 654))
+    index = tmp_path / "ix"
+    add_reports(index, [sources])
+    service = IndexService(index)
+    upload = write(tmp_path / "gradio" / ("ab12" * 10) / "政府工作报告.txt", small_report("白云区", 987))
+    assert service.add([str(upload)], who="alice").added == ["政府工作报告 (2).txt"]
+    newer = write(tmp_path / "gradio" / ("cd34" * 10) / "绿水县.txt", small_report("绿水县", 1001))
+    assert service.add([str(newer)], replace=True, who="bob").updated == ["绿水县.txt"]
+    before = {d: (r.region, r.sha256) for d, r in load_index(index).reports.items()}
+    shutil.rmtree(tmp_path / "gradio")  # what Gradio does with its temp folder on Ctrl-C
+    shutil.rmtree(sources)
+    damage(index, "vectors.npy", "truncated")
+    with pytest.raises(IndexDamagedError) as caught:
+        load_index(index)
+    command = str(caught.value).split("`")[1]
+    assert command == f"rag index --index {index} --rebuild"
+    fix = rag_process(*shlex.split(command)[1:])
+    out, err = fix.communicate(timeout=300)
+    assert fix.returncode == 0 and "Traceback" not in err, err
+    assert {d: (r.region, r.sha256) for d, r in load_index(index).reports.items()} == before
+    assert "1001件" in load_index(index).reports["绿水县.txt"].text, "the replaced version stays replaced"
+    assert sorted(p.name for p in (index / "sources").glob("*/*.txt")) == ["政府工作报告.txt"] * 2 + ["绿水县.txt"] * 2
+
+
+def test_a_replaced_or_removed_report_can_be_restored_and_every_change_is_audited(index_copy, tmp_path, capsys):
+    """Before: any user could replace a report with a forged text under its title, with no record of who or
+    when and no way back."""
+    forged = write(tmp_path / "upload" / JINGHU, small_report("镜湖区", 1))
+    assert add_reports(index_copy, [forged], replace=True, who="mallory").updated == [JINGHU]
+    assert "受理法律援助案件1件" in load_index(index_copy).reports[JINGHU].text
+    code, out, _ = rag(capsys, "history", JINGHU, "--index", index_copy)
+    first, second = out.splitlines()
+    assert code == 0 and first.startswith("1\t") and "\t加入\t" in first and str(SEEDS / JINGHU) in first
+    assert second.startswith("2\t") and "\tmallory\t替换\t" in second and second.endswith(f"{forged}\t（现行）")
+    code, out, _ = rag(capsys, "restore", JINGHU, "--index", index_copy)
+    assert code == 0 and out.startswith(f"已恢复 {JINGHU} 第 1 版")
+    assert load_index(index_copy).reports[JINGHU].text == (SEEDS / JINGHU).read_text(encoding="utf-8")
+    remove_report(index_copy, JINGHU, who="mallory")
+    code, out, _ = rag(capsys, "restore", JINGHU, "2", "--index", index_copy)
+    assert code == 0 and JINGHU in load_index(index_copy).reports, "a removed report comes back under its own id"
+    events = [json.loads(line) for line in (index_copy / "AUDIT.jsonl").read_text(encoding="utf-8").splitlines()]
+    mine = [(e["action"], e["who"]) for e in events if e["doc"] == JINGHU]
+    assert mine[1:] == [("replace", "mallory"), ("restore", mine[2][1]), ("remove", "mallory"), ("restore", mine[4][1])]
+    assert all(e["when"] and e["origin"] and e["sha256"] for e in events)
+    code, _, err = rag(capsys, "restore", JINGHU, "9", "--index", index_copy)
+    assert code == 1 and err == f"错误: {JINGHU} 没有第 9 版：共有 4 版；`rag history {JINGHU}` 列出它们\n"
+
+
+# ---------------------------------------------------------------- a running server follows the folder
+
+
+def test_a_running_server_sees_a_report_another_process_removed(index_copy):
+    """Before: after `rag remove` while `rag serve` ran, the removed report was still quoted and listed until a
+    restart or the next upload."""
+    from rag.live import LiveIndex
+
+    live, service = LiveIndex(index_copy), IndexService(index_copy)
+    question = "镜湖区受理法律援助案件多少件?"
+    assert "644" in ask(service.index, question).answer and JINGHU in live.current().reports
+    remover = rag_process("remove", JINGHU, "--index", index_copy)
+    assert remover.communicate(timeout=120)[1].count("Traceback") == 0 and remover.returncode == 0
+    assert JINGHU not in live.current().reports and JINGHU not in service.index.reports
+    assert "644" not in ask(service.index, question).answer
+    started = time.perf_counter()
+    for _ in range(1000):
+        live.current()
+    assert time.perf_counter() - started < 0.5, "cheap enough to call for every question"
+
+
+# ---------------------------------------------------------------- disk full, read-only, not a folder
+
+
+def in_own_mounts(script: str, *args) -> subprocess.CompletedProcess:
+    """Run a shell `script` in a mount namespace of its own (its tmpfs mounts go with it); skip the test where
+    this machine does not allow one (it needs root, or user namespaces)."""
+    if subprocess.run(["unshare", "-m", "sh", "-c", "mount -t tmpfs tmpfs /mnt"], capture_output=True).returncode:
+        pytest.skip("cannot mount a tmpfs in a mount namespace here")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PY": sys.executable}
+    return subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", *map(str, args)], capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=600)  # fmt: skip
+
+
+def test_a_read_only_index_folder_is_one_line_before_any_embedding_and_keeps_serving(index_copy, small_report):
+    """Before: `PermissionError … LOCK` and a FAISS assertion, only after all the embedding was done."""
+    mounted = index_copy.parent / "mounted"
+    mounted.mkdir()
+    done = in_own_mounts(
+        'mount -t tmpfs -o size=64m tmpfs "$1" && cp -a "$2"/. "$1"/ && mount -o remount,ro "$1" || exit 99\n'
+        '"$PY" -m rag.cli index "$3" --index "$1"; echo "exit $?"\n'
+        '"$PY" -m rag.cli docs --index "$1" | wc -l',
+        mounted, index_copy, small_report,
+    )  # fmt: skip
+    assert done.stdout.splitlines() == ["exit 1", "5"], done.stdout + done.stderr  # and `rag docs` still reads it
+    assert done.stderr == f"错误: 索引文件夹 {mounted} 在只读文件系统上，无法写入；请用 --index 指定可写的文件夹，或以读写方式重新挂载它\n"
+
+
+def test_a_full_disk_is_one_line_and_the_last_good_index_keeps_serving(index_copy, small_report):
+    """Before: `OSError: [Errno 28]` as a traceback. A real tmpfs, filled while the writer embeds."""
+    mounted = index_copy.parent / "mounted"
+    mounted.mkdir()
+    done = in_own_mounts(
+        'mount -t tmpfs -o size=64m tmpfs "$1" && cp -a "$2"/. "$1"/ || exit 99\n'
+        '"$PY" -m rag.cli index "$3" --index "$1" 2>"$1.err" & writer=$!\n'
+        'until grep -q 向量化 "$1.err" || ! kill -0 $writer 2>/dev/null; do sleep 0.02; done\n'
+        'dd if=/dev/zero of="$1/fill" bs=1M 2>/dev/null; wait $writer; echo "exit $?"\n'
+        'rm "$1/fill"; "$PY" -m rag.cli docs --index "$1" | wc -l; ls -a "$1" | grep -c "^\\.tmp" ; cat "$1.err"',
+        mounted, index_copy, small_report,
+    )  # fmt: skip
+    out = done.stdout.splitlines()
+    assert done.returncode == 0 and out[:3] == ["exit 1", "5", "0"], done.stdout + done.stderr
+    error = [line for line in out[3:] if line.startswith("错误")]
+    assert error == [f"错误: 磁盘已满，无法写入索引 {mounted}（只剩 0.0 MB）；请腾出空间，或用 --index 换到空间足够的磁盘后重试（上一个完好的索引版本仍在服务）"]
+    assert "Traceback" not in done.stdout
+
+
+def test_too_little_room_is_said_before_the_embedding(index_copy, small_report):
+    mounted = index_copy.parent / "mounted"
+    mounted.mkdir()
+    done = in_own_mounts(
+        'mount -t tmpfs -o size=3m tmpfs "$1" && cp -a "$2"/. "$1"/ || exit 99\n'
+        '"$PY" -m rag.cli index "$3" --index "$1"; echo "exit $?"',
+        mounted, index_copy, small_report,
+    )  # fmt: skip
+    assert done.stdout.splitlines()[-1] == "exit 1" and "向量化" not in done.stderr
+    assert done.stderr.startswith(f"错误: 磁盘空间不足：写入索引 {mounted} 约需 ") and done.stderr.count("\n") == 1
+
+
+def test_a_file_where_the_index_folder_should_be_is_one_line(tmp_path, small_report, capsys):
+    (tmp_path / "ix").write_text("not a folder")
+    code, out, err = rag(capsys, "index", small_report, "--index", tmp_path / "ix")
+    assert code == 1 and err == f"错误: {tmp_path / 'ix'} 不是文件夹（那里已有同名文件）；请用 --index 指定一个文件夹\n"

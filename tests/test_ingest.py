@@ -465,16 +465,21 @@ def test_missing_file(tmp_path):
     assert "不存在" in reason(tmp_path / "nope.txt")
 
 
-def test_twenty_megabytes_of_text_is_read_quickly(tmp_path):
+def test_seven_megabytes_of_text_is_read_quickly_and_twenty_refused_unread(tmp_path):
     seed = (SEEDS / "001_7534e712c36dcd42.txt").read_text(encoding="utf-8")
-    copies = 20 * 2**20 // len(seed.encode()) + 1
+    copies = 7 * 2**20 // len(seed.encode()) + 1
     path = write(tmp_path / "big.txt", seed * copies)
     started = time.perf_counter()
     report = read_report(path)
     elapsed = time.perf_counter() - started
-    assert path.stat().st_size >= 20 * 2**20
+    assert path.stat().st_size >= 7 * 2**20
     assert len(report.body) > 20 * copies and not any("访问量" in line for line in body_lines(report)[:200])
-    assert elapsed < 15, f"{elapsed:.1f}s"
+    assert elapsed < 6, f"{elapsed:.1f}s"
+    huge = write(tmp_path / "huge.txt", seed * (3 * copies))  # over the 8 MB cap (rag/limits.py): not even read
+    started = time.perf_counter()
+    with pytest.raises(IngestError, match="文件过大（21 MB，上限 8 MB）"):
+        read_report(huge)
+    assert time.perf_counter() - started < 0.1
 
 
 def test_pathological_lines_stay_linear(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.errors import IndexMismatchError, IndexNotFoundError, UnknownDocError
+from rag.errors import IndexMismatchError, IndexNotFoundError, IndexWriteError, UnknownDocError
 from rag.store import add_reports, check_model, load_index, remove_report, searchable_text
 
 pytestmark = pytest.mark.slow
@@ -95,7 +95,7 @@ def test_a_crash_mid_write_leaves_the_previous_index_serving(index_copy, small_r
         raise OSError("disk full")
 
     monkeypatch.setattr(faiss, "write_index", crash)
-    with pytest.raises(OSError):
+    with pytest.raises(IndexWriteError, match="无法写入索引文件夹.*disk full"):  # one line, not a traceback
         add_reports(index_copy, [small_report])
     index = load_index(index_copy)
     assert len(index.reports) == 5
