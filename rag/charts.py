@@ -33,11 +33,12 @@ INSIDE = 0.55  # a bar at least this share of the longest writes its text inside
 ZH_CN = {
     "Autoscale": "自动缩放", "Box Select": "矩形选择", "Click to enter Colorscale title": "点击输入色阶标题",
     "Compare data on hover": "悬停时比较数据", "Double-click on legend to isolate one trace": "双击图例只显示此项",
-    "Double-click to zoom back out": "双击还原", "Download plot": "下载图片", "Download plot as a png": "下载图片（PNG）",
+    "Double-click to zoom back out": "双击还原", "Download plot": "下载图片", "Download plot as a PNG": "下载图片（PNG）",
     "Lasso Select": "套索选择", "Pan": "平移", "Produced with Plotly.js": "由 Plotly.js 生成", "Reset axes": "重置坐标轴",
     "Reset view": "重置视图", "Show closest data on hover": "悬停时显示最近的数据", "Snapshot succeeded": "已生成图片",
     "Taking snapshot - this may take a few seconds": "正在生成图片，请稍候", "Toggle Spike Lines": "显示/隐藏辅助线",
-    "Zoom": "缩放", "Zoom in": "放大", "Zoom out": "缩小", "Click to enter Plot title": "点击输入图表标题",
+    "Zoom": "缩放", "Zoom in": "放大", "Zoom out": "缩小", "Reset": "重置", "Reset views": "重置视图",
+    "Toggle show closest data on hover": "悬停时显示最近的数据", "Click to enter Plot title": "点击输入图表标题",
     "Click to enter X axis title": "点击输入 X 轴标题", "Click to enter Y axis title": "点击输入 Y 轴标题",
 }  # fmt: skip
 PLOT_CONFIG = {

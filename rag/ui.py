@@ -138,7 +138,7 @@ def build_app(index_path: str | Path, seeds: str | Path | None = None, warm: boo
 
     with gr.Blocks(title="报告问答", analytics_enabled=False, delete_cache=(3600, 86400)) as app:
         p = build_layout(service)
-        chat = gr.State(lambda: Chat(), delete_callback=close_chat)  # per browser session, never shared
+        chat = gr.State(Chat(), delete_callback=close_chat)  # per browser session, never shared
         h = ChatHandlers(service, p)
         _wire_chat(p, h, chat)
         refresh, shown = _wire_reports(p, service)
@@ -243,7 +243,7 @@ def _wire_reports(p, service: CorrectedService) -> None:
                    js="(doc) => [doc && window.confirm('从索引中删除这份报告？删除后它不再被引用。') ? doc : null]",
                    **PRIVATE)  # fmt: skip
     p.replace_file.upload(replace, [p.manage_doc, p.replace_file], [p.manage_status, *listed], concurrency_id="upload",
-                          show_progress="hidden", **PRIVATE)  # fmt: skip
+                          concurrency_limit=16, show_progress="hidden", **PRIVATE)  # fmt: skip
     p.timer.tick(refresh, outputs=shown, show_progress="hidden", **PRIVATE)
     return refresh, shown
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rag.types import Answer, Chunk, Citation, Hit, Row
 
@@ -59,23 +59,25 @@ def refusal(question: str) -> str:
     return ""
 
 
-@dataclass(eq=False)
 class Chat:
-    """The conversation of one browser session (held in a gr.State; every event of the session sees this object)."""
+    """The conversation of one browser session (held in a gr.State; every event of the session sees this object).
 
-    id: str = field(default_factory=new_id)
-    title: str = ""
-    created: float = field(default_factory=time.time)
-    turns: list[Turn] = field(default_factory=list)
-    last_query: object = None  # the last answer's Query, for follow-ups (None after a restore: `history` then)
-    shown: int | None = None  # the turn whose sources, table and chart are shown
-    folder: str | None = None  # this session's exports
-    token: int = 0  # bumped by stop and reset: a drain under an older token drops what it computed
-    draining: int = 0  # the drain at work (0: none)
-    drains: int = 0
-    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    Not a dataclass: gr.State's config would try to serialise it. gr.State copies its default once per session,
+    and a copy is a fresh, empty chat.
+    """
 
-    def __deepcopy__(self, memo) -> Chat:  # gr.State copies its default once per session: a fresh chat
+    def __init__(self):
+        self.id, self.title, self.created = new_id(), "", time.time()
+        self.turns: list[Turn] = []
+        self.last_query = None  # the last answer's Query, for follow-ups (None after a restore: `history` then)
+        self.shown: int | None = None  # the turn whose sources, table and chart are shown
+        self.folder: str | None = None  # this session's exports
+        self.token = 0  # bumped by stop and reset: a drain under an older token drops what it computed
+        self.draining = 0  # the drain at work (0: none)
+        self.drains = 0
+        self.lock = threading.RLock()
+
+    def __deepcopy__(self, memo) -> Chat:
         return Chat()
 
     def add(self, question: str, regions=(), years=()) -> Turn:

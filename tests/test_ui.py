@@ -15,6 +15,7 @@ import pytest
 pytest.register_assert_rewrite("ui_browser")
 from ui_browser import (  # noqa: E402
     ANSWER_TIMEOUT_MS,
+    NEW_REPORT,
     PHONE,
     ROOT,
     WIDE,
@@ -35,13 +36,6 @@ except ImportError:  # the browser tests skip; the binding tests still run
 
 pytest_plugins = ["ui_browser"]
 
-NEW_REPORT = """青山区2024年法治政府建设情况的报告
-
-2024年，青山区持续推进法治政府建设，现将有关情况报告如下。
-一、主要工作
-（一）公共法律服务
-青山区2024年共办理测试案件4321件。全年开展普法活动36场。
-"""
 HOSTILE_REPORT = """白云区2024年法治政府建设情况的报告
 
 一、主要工作
@@ -190,6 +184,13 @@ def test_hostile_report_renders_as_inert_text(page, tmp_path):
     chat = page.inner_text("#chat")
     assert "<script>window.__pwned=1</script>" in chat and "**粗体**" in chat
     assert page.locator("#chat script, #chat img[src='x'], #sources script, #sources img").count() == 0
+    page.locator("#sources a.open-report").first.click()  # the report itself, in the viewer: inert too
+    frame = page.frame_locator("#viewer-dialog iframe")
+    expect(frame.locator("main")).to_contain_text("<script>window.__pwned=1</script>")
+    viewer = next(f for f in page.frames if "report?" in f.url)
+    page.wait_for_timeout(300)
+    assert viewer.evaluate("window.__pwned") is None and page.evaluate("window.__pwned") is None
+    assert frame.locator("main script, main img").count() == 0 and frame.locator("mark.cited").count() >= 1
     shot(page, "07_hostile_report_inert.png")
 
 

@@ -26,6 +26,13 @@ CHROMIUM_ARGS = [
 ]
 ANSWER_TIMEOUT_MS = 60_000
 WIDE, PHONE = 1280, 390
+NEW_REPORT = """青山区2024年法治政府建设情况的报告
+
+2024年，青山区持续推进法治政府建设，现将有关情况报告如下。
+一、主要工作
+（一）公共法律服务
+青山区2024年共办理测试案件4321件。全年开展普法活动36场。
+"""
 # Measured in the page: what is wider than the viewport (plotly's off-screen measuring node, right of 0, aside),
 # what scrolls sideways or is cut inside the answer's panels, and which table cells hold more than they show.
 FIT_JS = """() => {
