@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rag.corrections import (
     Correction,
     apply_corrections,
@@ -13,6 +15,7 @@ from rag.corrections import (
 )
 from rag.types import Report
 
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 JINGHU = "004_b09f2e2d8cdb3710.txt"
 
 
@@ -67,3 +70,18 @@ def test_a_loaded_index_answers_with_the_corrected_year_and_region(seeds_index):
     moved = apply_corrections(index, {JINGHU: Correction(JINGHU, "弋江区")})
     assert "弋江区" in moved.regions and "镜湖区" not in moved.regions
     assert ask(moved, "弋江区受理法律援助案件多少件？").citations[0].region == "弋江区"
+
+
+def test_a_correction_made_in_the_ui_survives_re_indexing(index_copy):
+    from rag.store import add_reports
+    from rag.ui_reports import CorrectedService, save_fix
+
+    service = CorrectedService(index_copy)
+    assert "已更正" in save_fix(service, JINGHU, "镜湖区", "2023", "法治政府建设情况报告")
+    assert read_corrections(index_copy) == {JINGHU: Correction(JINGHU, "", 2023, "")}  # only what differs is kept
+    assert service.index.reports[JINGHU].year == 2023 and service.fixed(service.index.reports[JINGHU])
+    add_reports(index_copy, [SEEDS], rebuild=True)  # the report read again from its file says 2024 …
+    again = CorrectedService(index_copy)
+    assert again.index.reports[JINGHU].year == 2023  # … and the correction still applies
+    assert "恢复" in save_fix(again, JINGHU, "镜湖区", "2024", "法治政府建设情况报告")
+    assert again.index.reports[JINGHU].year == 2024 and read_corrections(index_copy) == {}

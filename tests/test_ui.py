@@ -292,6 +292,8 @@ def test_api_answers_bad_arguments_in_chinese_and_takes_a_region_string(app_url)
         client.predict(None, [], [], api_name="/ask")
     with pytest.raises(Exception, match="years 应为整数年份"):
         client.predict("法律援助案件多少件?", [], ["abc"], api_name="/ask")
+    with pytest.raises(Exception, match="question 过长（20000 字，上限 500 字）"):
+        client.predict("镜" * 20_000, [], [], api_name="/ask")
     got = client.predict("受理法律援助案件多少件?", "镜湖区", [], api_name="/ask")
     assert got["citations"] and {c["region"] for c in got["citations"]} == {"镜湖区"}
 
