@@ -1,10 +1,16 @@
 """The chat UI: Gradio widgets wired to `rag.answer.ask` and the upload queue, nothing more.
 
-One `IndexService` (rag/uploads.py) per process holds the loaded index (and, through `rag.embed`, the cached
-model); an upload goes through its queue, builds a new index version on disk under the index lock it shares
-with `rag index`, and the reloaded index is swapped in, so a query in flight keeps the index it started with.
-A damaged index is one message in the status line, not a crash. What is shown is rendered by rag/render.py,
-where everything a report says is escaped before it reaches HTML or Markdown.
+One `IndexService` (rag/uploads.py; `CorrectedService` in rag/ui_reports.py, which applies the corrections
+of reports.csv) per process holds the loaded index (and, through `rag.embed`, the cached model); an upload
+goes through its queue, builds a new index version on disk under the index lock it shares with `rag index`,
+and the reloaded index is swapped in, so a query in flight keeps the index it started with. A damaged index
+is one message in the status line, not a crash. What is shown is rendered by rag/render.py, where
+everything a report says is escaped before it reaches HTML or Markdown.
+
+The page: rag/ui_layout.py (components), rag/ui_answer.py (the chat's handlers: queue, stop, time limit),
+rag/ui_chat.py (a session's conversation), rag/ui_viewer.py (the report viewer at /report),
+rag/ui_exports.py (downloads with links), rag/ui_js.py (the page's script: conversations in localStorage,
+the viewer dialog, scrolling).
 """
 
 from __future__ import annotations
