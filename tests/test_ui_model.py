@@ -91,6 +91,14 @@ async def drained(h, chat) -> list[dict]:
     return [out async for out in h.drain(chat, None)]
 
 
+def run(make):
+    """asyncio.run(make()) in a thread of its own (the browser tests' Playwright keeps a loop in this one)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
 def test_an_answer_over_the_time_limit_is_given_up_and_the_next_one_answered(seeds_index, monkeypatch):
     import rag.ui_answer
     from rag.store import load_index
@@ -106,7 +114,7 @@ def test_an_answer_over_the_time_limit_is_given_up_and_the_next_one_answered(see
     h.enqueue("慢", chat, [], [])
     h.enqueue("快", chat, [], [])
     started = time.monotonic()
-    outs = asyncio.run(drained(h, chat))
+    outs = run(lambda: drained(h, chat))
     assert time.monotonic() - started < 1.2, "the slow answer was not waited for"
     assert [t.status for t in chat.turns] == ["timeout", "done"] and chat.turns[1].answer.answer == "答：快"
     bubbles = [m["content"] for m in outs[-1]["chatbot"] if m["role"] == "assistant"]
@@ -136,6 +144,6 @@ def test_a_cancelled_drain_stops_at_once_and_drops_the_late_answer(seeds_index, 
         h.stop(chat)
         return time.monotonic() - started
 
-    assert asyncio.run(cancel_soon()) < 0.2
+    assert run(cancel_soon) < 0.2
     time.sleep(1.2)  # the answer's thread finishes: nothing of it is kept
     assert chat.turns[0].status == "stopped" and chat.turns[0].answer is None and not chat.busy()
