@@ -129,9 +129,9 @@ def reading_html(query) -> str:
         f'<span class="chip"><b>{html.escape(k)}</b>{html.escape(excerpt(v, CHIP_CHARS))}</span>' for k, v in chips) + "</div>"
 
 
-def user_markdown(question: str) -> str:
-    """The user's bubble: the question as typed, inert; a question too long to ask as an excerpt."""
-    return _inert_markdown(excerpt(question, 500))
+def user_markdown(question: str, limit: int = 500) -> str:
+    """The user's bubble: the question as typed, inert; one longer than `limit` (refused) as a short excerpt."""
+    return _inert_markdown(question if len(question) <= limit else excerpt(question))
 
 
 def sources_html(index: Index | None, answer: Answer | None, link: Link | None = None) -> str:

@@ -30,7 +30,7 @@ from rag.render import (
     sources_html,
     user_markdown,
 )
-from rag.ui_chat import Chat, Turn
+from rag.ui_chat import MAX_QUESTION_CHARS, Chat, Turn
 from rag.ui_exports import citation_link, conversation_files, site_base
 from rag.uploads import not_ready
 
@@ -70,7 +70,7 @@ class ChatHandlers:
         with chat.lock:
             messages = []
             for turn in chat.turns:
-                messages += [{"role": "user", "content": user_markdown(turn.question)},
+                messages += [{"role": "user", "content": user_markdown(turn.question, MAX_QUESTION_CHARS)},
                              {"role": "assistant", "content": self.bubble(chat, turn)}]  # fmt: skip
             return {self.p.chatbot: messages, self.p.stop: gr.Button(interactive=chat.busy())}
 
