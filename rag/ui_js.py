@@ -231,6 +231,7 @@ SCRIPT = r"""
   rag.showAnswer = (marker) => {
     const i = parseInt(String(marker || "").split(":")[0], 10);
     if (isNaN(i)) return;
+    rag.shown = marker;
     const attempt = (n) => {
       const messages = document.querySelectorAll('#chat [data-testid="user"], #chat [data-testid="bot"]');
       const m = messages[i];

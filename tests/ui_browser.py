@@ -163,9 +163,14 @@ def open_app(browser, url: str, width: int = WIDE, locale: str = "zh-CN"):
 
 
 def both_widths(page, name: str) -> None:
-    """Screenshots of the page as it is at 1280 px and at 390 px (left at 1280 px)."""
+    """Screenshots of the page at 1280 px and at 390 px (left at 1280 px): what is in view (`NAME_WIDTH.png`,
+    with the chat scrolled to the latest answer as the page does: a full-page capture resizes the page, which
+    scrolls the chat back to its top), then the whole page (`NAME_WIDTH_page.png`)."""
     for width in (WIDE, PHONE):
         page.set_viewport_size({"width": width, "height": 1000 if width == WIDE else 844})
+        page.evaluate("() => { if (window.rag && window.rag.shown) window.rag.showAnswer(window.rag.shown); }")
         page.wait_for_timeout(400)
-        shot(page, f"{name}_{width}.png")
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}_{width}.png"))
+        shot(page, f"{name}_{width}_page.png")
     page.set_viewport_size({"width": WIDE, "height": 1000})
