@@ -9,10 +9,14 @@ Figures of different units never share an axis: each base unit (件, 元, %, 百
 Estimates (约/近/预计) are hatched (bars) or hollow points (lines), targets are named as targets, and a
 figure that only gives a change where levels are ranked is kept apart; the bar's text is the figure as
 the report writes it.
+
+`plot_value` hands a figure to `gr.Plot` with plotly's config: its toolbar and messages in Chinese (a zh-CN
+locale given with the figure, `ZH_CN`), without the tools a bar chart has no use for.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from dataclasses import dataclass
 
@@ -25,6 +29,26 @@ COLORS = {ACTUAL: "#4f46e5", ESTIMATE: "#a5b4fc", TARGET: "#d97706", CHANGE: "#9
 FONT = "Noto Sans CJK SC, PingFang SC, Microsoft YaHei, sans-serif"
 BAR_PX, PANEL_PX = 30, 70  # height per bar, and per panel for its title and axis
 INSIDE = 0.55  # a bar at least this share of the longest writes its text inside
+# plotly.js's own words (toolbar, messages) in Chinese, given with each figure as its zh-CN locale
+ZH_CN = {
+    "Autoscale": "自动缩放", "Box Select": "矩形选择", "Click to enter Colorscale title": "点击输入色阶标题",
+    "Compare data on hover": "悬停时比较数据", "Double-click on legend to isolate one trace": "双击图例只显示此项",
+    "Double-click to zoom back out": "双击还原", "Download plot": "下载图片", "Download plot as a PNG": "下载图片（PNG）",
+    "Lasso Select": "套索选择", "Pan": "平移", "Produced with Plotly.js": "由 Plotly.js 生成", "Reset axes": "重置坐标轴",
+    "Reset view": "重置视图", "Show closest data on hover": "悬停时显示最近的数据", "Snapshot succeeded": "已生成图片",
+    "Taking snapshot - this may take a few seconds": "正在生成图片，请稍候", "Toggle Spike Lines": "显示/隐藏辅助线",
+    "Zoom": "缩放", "Zoom in": "放大", "Zoom out": "缩小", "Reset": "重置", "Reset views": "重置视图",
+    "Toggle show closest data on hover": "悬停时显示最近的数据", "Click to enter Plot title": "点击输入图表标题",
+    "Click to enter X axis title": "点击输入 X 轴标题", "Click to enter Y axis title": "点击输入 Y 轴标题",
+}  # fmt: skip
+PLOT_CONFIG = {
+    "locale": "zh-CN",
+    "locales": {"zh-CN": {"dictionary": ZH_CN, "format": {"decimal": ".", "thousands": ","}}},
+    "displaylogo": False,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "toggleSpikelines", "hoverClosestCartesian",
+                               "hoverCompareCartesian"],
+    "toImageButtonOptions": {"filename": "报告问答-图表"},
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -121,6 +145,15 @@ def chart_figure(answer: Answer | None):
     )
     figure.update_annotations(font_size=14, x=0, xanchor="left")  # the panels' titles, left-aligned
     return figure
+
+
+def plot_value(figure):
+    """`figure` as `gr.Plot` takes it, with PLOT_CONFIG (Chinese toolbar); None stays None."""
+    if figure is None:
+        return None
+    from gradio.components.plot import PlotData
+
+    return PlotData(type="plotly", plot=json.dumps({**json.loads(figure.to_json()), "config": PLOT_CONFIG}))
 
 
 def _add_bars(figure, panel: Panel, row: int) -> None:

@@ -45,5 +45,8 @@ def test_the_reports_table_keeps_years_whole():
     from rag.types import Report
 
     report = Report("000_1e730ce7ce0129e2.txt", "p", "", (), "关于鹿城区2022年法治政府建设工作情况的报告", "鹿城区", 2022)
-    table = reports_html(SimpleNamespace(reports={report.doc: report}))
-    assert '<td class="year" data-label="年份">2022</td>' in table and "已索引的报告（1 份）" in table
+    table = reports_html(SimpleNamespace(reports={report.doc: report}), kind=lambda r: "法治政府建设情况报告",
+                         link=lambda r: f"report?doc={r.doc}")  # fmt: skip
+    assert '<td class="year" data-label="年份">2022</td>' in table and "已索引的报告（1 份" in table
+    assert '<a class="viewer-link" href="report?doc=000_1e730ce7ce0129e2.txt">关于鹿城区2022年法治政府建设工作情况的报告</a>' in table
+    assert ">000_1e730ce7ce0129e2.txt<" not in table  # a title, not the file name

@@ -1,68 +1,41 @@
 """The chat UI in a real browser: ask, cite, filter, upload, chart, export, first run, and the /ask API.
 
-The app runs in a thread of this process on a free port, over a private copy of the seeds index (the first-run
-test starts a second one over three small reports); headless Chromium (the system one, never a downloaded
-browser) drives it at 1280 px and 390 px. Screenshots go to tests/screenshots/.
+The app and the browser are tests/ui_browser.py's (a copy of the seeds index, headless Chromium at 1280 px
+and 390 px; screenshots in tests/screenshots/). The chat's queue, stop, viewer and conversations: test_ui_chat.py.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import re
-import shutil
-import socket
 from pathlib import Path
 
 import pytest
+
+pytest.register_assert_rewrite("ui_browser")
+from ui_browser import (  # noqa: E402
+    ANSWER_TIMEOUT_MS,
+    NEW_REPORT,
+    PHONE,
+    ROOT,
+    WIDE,
+    ask_chat,
+    fits,
+    free_port,
+    no_error_shown,
+    shot,
+    texts,
+    upload,
+    wait_for_answer,
+)
 
 try:
     from playwright.sync_api import expect
 except ImportError:  # the browser tests skip; the binding tests still run
     expect = None
 
-ROOT = Path(__file__).resolve().parent.parent
-SHOTS = Path(__file__).parent / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-ANSWER_TIMEOUT_MS = 60_000
-WIDE, PHONE = 1280, 390
-# Measured in the page: what is wider than the viewport (plotly's off-screen measuring node, right of 0, aside),
-# what scrolls sideways or is cut inside the answer's panels, and which table cells hold more than they show.
-FIT_JS = """() => {
-  const vw = document.documentElement.clientWidth;
-  const name = (el) => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
-    (typeof el.className === 'string' && el.className ? '.' + el.className.split(' ')[0] : '');
-  const wide = [...document.querySelectorAll('body *')].filter((el) => {
-    const r = el.getBoundingClientRect();
-    return r.width > 0 && r.right > 0 && (r.right > vw + 1 || r.left < -1);
-  }).map(name);
-  const panels = '#chat, #numbers, #rows, #reports, #sources';
-  const sideways = [...document.querySelectorAll(panels)].flatMap((p) => [p, ...p.querySelectorAll('*')])
-    .filter((el) => ['auto', 'scroll', 'hidden'].includes(getComputedStyle(el).overflowX)
-      && el.scrollWidth > el.clientWidth + 1 && el.getBoundingClientRect().width > 0).map(name);
-  const clipped = [...document.querySelectorAll('#rows td, #reports td')]
-    .filter((td) => td.scrollWidth > td.clientWidth + 1).map((td) => td.innerText.slice(0, 20));
-  const width = (s) => { const el = document.querySelector(s); return el ? Math.round(el.getBoundingClientRect().width) : null; };
-  return {viewport: vw, page: document.documentElement.scrollWidth, wide, sideways, clipped,
-    widths: {rows: width('#rows table'), reports: width('#reports table'), bubble: width('#chat .message.bot, #chat .bot'),
-      chart: width('#chart .js-plotly-plot')}};
-}"""
+pytest_plugins = ["ui_browser"]
 
-NEW_REPORT = """青山区2024年法治政府建设情况的报告
-
-2024年，青山区持续推进法治政府建设，现将有关情况报告如下。
-一、主要工作
-（一）公共法律服务
-青山区2024年共办理测试案件4321件。全年开展普法活动36场。
-"""
 HOSTILE_REPORT = """白云区2024年法治政府建设情况的报告
 
 一、主要工作
@@ -71,102 +44,12 @@ HOSTILE_REPORT = """白云区2024年法治政府建设情况的报告
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def ui_index(seeds_index, tmp_path_factory) -> Path:
-    """A copy of the seeds index that the upload tests may grow."""
-    dest = tmp_path_factory.mktemp("ui") / "index"
-    shutil.copytree(seeds_index, dest)
-    return dest
-
-
-@pytest.fixture(scope="session")
-def app_url(ui_index):
-    from rag.ui import build_app, launch
-
-    app = build_app(ui_index)
-    _, url, _ = launch(app, port=_free_port(), block=False)
-    yield url
-    app.close()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, app_url):
-    """A fresh browser context per test: its own Gradio session and chat."""
-    context = browser.new_context(viewport={"width": WIDE, "height": 1000}, locale="zh-CN")
-    page = context.new_page()
-    page.goto(app_url)
-    page.wait_for_selector("#reports table", timeout=30_000)
-    yield page
-    context.close()
-
-
-def _shot(page, name: str) -> None:
-    SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / name), full_page=True)
-
-
-def _fits(page, width: int, name: str) -> dict:
-    """Resize to `width`, screenshot, and measure: nothing wider than the viewport, nothing cut or scrolling."""
-    page.set_viewport_size({"width": width, "height": 1000})
-    page.wait_for_timeout(800)  # plotly and the layout follow the new width
-    _shot(page, f"{name}_{width}.png")
-    got = page.evaluate(FIT_JS)
-    print(name, width, got["widths"], "page", got["page"])
-    assert got["page"] <= width and not got["wide"], got
-    assert not got["sideways"] and not got["clipped"], got
-    return got
-
-
-def _texts(locator) -> list[str]:
-    """The text of each element, SVG ones included (inner_text is None for those)."""
-    return locator.evaluate_all("els => els.map(e => e.textContent)")
-
-
-def _no_error_shown(page) -> None:
-    body = page.inner_text("body")
-    assert "错误" not in body and "Error" not in body and "error" not in body.lower()
-    assert page.locator(".toast-body").count() == 0
-
-
-def _ask(page, question: str) -> None:
-    page.fill("#question textarea", question)
-    page.click("#send")
-    _wait_for_answer(page)
-
-
-def _wait_for_answer(page) -> None:
-    page.wait_for_selector("#sources .card, #sources .not-found-block", timeout=ANSWER_TIMEOUT_MS)
-
-
-def _upload(page, *paths: Path) -> str:
-    page.set_input_files("#upload input[type=file]", [str(p) for p in paths])
-    status = page.locator("#upload-status")
-    status.locator(".upload-result").wait_for(timeout=ANSWER_TIMEOUT_MS)
-    return status.inner_text()
-
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "example.org"])
 def test_public_host_without_auth_is_refused(host, tmp_path, capsys):
     from rag.ui import serve
 
-    assert serve(tmp_path / "index", host=host, port=_free_port()) == 2
+    assert serve(tmp_path / "index", host=host, port=free_port()) == 2
     err = capsys.readouterr().err
     assert "--auth" in err and "拒绝" in err and "Refusing" in err
     assert not (tmp_path / "index").exists(), "refused before touching the index"
@@ -190,25 +73,37 @@ def test_bad_auth_is_refused(tmp_path, capsys):
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_first_view_shows_title_examples_and_reports(page):
+def test_first_view_shows_title_examples_and_reports(page, ui_index):
+    from rag.store import load_index
+
     assert "报告问答" in page.title()
     body = page.inner_text("body")
     assert "报告问答" in body and "引用来源" in body
     expect(page.locator("#starters button", has_text="哪个区复议调解率最高")).to_have_count(1)  # re-rendered once the model is warm
     expect(page.locator("#reports tbody tr")).to_have_count(5)
-    for seed in sorted((ROOT / "seeds").glob("*.txt")):
-        assert seed.name in page.inner_text("#reports")
+    listed = page.inner_text("#reports")
+    for report in load_index(ui_index).reports.values():  # titles, not file names such as 000_1e730ce7ce0129e2.txt
+        assert report.title in listed and report.doc not in listed
     for region in ("镜湖区", "红谷滩区", "鹿城区"):
-        assert region in page.inner_text("#reports")
-    assert "已索引 5 份报告" in page.inner_text("#index-status")
-    _shot(page, "01_first_view.png")
-    _fits(page, PHONE, "01_first_view")
+        assert region in listed
+    # the subtitle says what the index holds: these seeds are 法治政府建设 reports, not 政府工作报告
+    expect(page.locator("#header")).to_contain_text("已索引 5 份法治政府建设情况报告")
+    assert "政府工作报告" not in page.inner_text("#header")
+    assert "示例问题" in page.get_attribute("#question textarea", "placeholder")
+    for width in (WIDE, PHONE):  # the examples the placeholder points to are above the fold
+        page.set_viewport_size({"width": width, "height": 844})
+        page.wait_for_timeout(300)
+        last = page.locator("#starters button").last.bounding_box()
+        assert last["y"] + last["height"] <= 844, (width, last)
+    page.set_viewport_size({"width": WIDE, "height": 1000})
+    shot(page, "01_first_view.png")
+    fits(page, PHONE, "01_first_view")
 
 
 @pytest.mark.slow
 @pytest.mark.browser
 def test_mission_question_is_answered_with_highlighted_citation(page):
-    _ask(page, "哪个区复议调解率最高？")
+    ask_chat(page, "哪个区复议调解率最高？")
     chat = page.inner_text("#chat")
     assert "镜湖区" in chat and "50.6%" in chat
     assert page.locator("#chat table").count() == 0, "the table is shown once, beside the chart"
@@ -221,30 +116,31 @@ def test_mission_question_is_answered_with_highlighted_citation(page):
     assert memo in card.locator(".memo").inner_text()
     assert "复制引用" in card.inner_text()
     card.locator("button.copy-memo").click()  # clipboard may be refused headless; the button must not break
-    _shot(page, "02_mission_question.png")
+    shot(page, "02_mission_question.png")
 
 
 @pytest.mark.slow
 @pytest.mark.browser
 def test_starter_question_is_answered_in_one_click(page):
     page.locator("#starters button", has_text="镜湖区2024年受理法律援助案件").click()
-    _wait_for_answer(page)
+    wait_for_answer(page)
     chat = page.inner_text("#chat")
     assert "法律援助" in chat and "件" in chat
     assert "镜湖区" in page.inner_text("#sources")
-    _shot(page, "03_starter_question.png")
+    shot(page, "03_starter_question.png")
 
 
 @pytest.mark.slow
 @pytest.mark.browser
 def test_region_filter_limits_sources_to_that_region(page):
+    page.click("#filters button")  # the filters are folded away under the chat
     page.click("#filter-regions input")
     page.get_by_role("option", name="红谷滩区").click()
     page.keyboard.press("Escape")
-    _ask(page, "行政复议工作做得怎么样？")
+    ask_chat(page, "行政复议工作做得怎么样？")
     regions = page.locator("#sources .card").evaluate_all("cards => cards.map(c => c.dataset.region)")
     assert regions and set(regions) == {"红谷滩区"}
-    _shot(page, "04_region_filter.png")
+    shot(page, "04_region_filter.png")
 
 
 @pytest.mark.slow
@@ -252,13 +148,13 @@ def test_region_filter_limits_sources_to_that_region(page):
 def test_uploaded_report_is_searchable_at_once(page, tmp_path):
     report = tmp_path / "青山区2024年报告.txt"
     report.write_text(NEW_REPORT, encoding="utf-8")
-    status = _upload(page, report)
+    status = upload(page, report)
     assert "新增 1 份" in status and report.name in status
-    assert report.name in page.inner_text("#reports")
-    _ask(page, "青山区2024年共办理测试案件多少件？")
+    assert "青山区2024年法治政府建设情况的报告" in page.inner_text("#reports")  # listed by its title
+    ask_chat(page, "青山区2024年共办理测试案件多少件？")
     assert "4321" in page.inner_text("#chat")
     assert page.locator("#sources mark", has_text="4321件").count() >= 1
-    _shot(page, "05_upload_and_ask.png")
+    shot(page, "05_upload_and_ask.png")
 
 
 @pytest.mark.slow
@@ -268,10 +164,10 @@ def test_broken_files_are_listed_with_their_reason(page, tmp_path):
     empty.write_text("", encoding="utf-8")
     truncated = tmp_path / "截断报告.docx"
     truncated.write_bytes(b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 40)
-    status = _upload(page, empty, truncated)
+    status = upload(page, empty, truncated)
     assert "失败 2 个文件" in status
     assert empty.name in status and truncated.name in status
-    _shot(page, "06_broken_upload.png")
+    shot(page, "06_broken_upload.png")
 
 
 @pytest.mark.slow
@@ -279,8 +175,8 @@ def test_broken_files_are_listed_with_their_reason(page, tmp_path):
 def test_hostile_report_renders_as_inert_text(page, tmp_path):
     report = tmp_path / "白云区2024年报告.txt"
     report.write_text(HOSTILE_REPORT, encoding="utf-8")
-    assert "新增 1 份" in _upload(page, report)
-    _ask(page, "白云区2024年共办理示范案件多少件？")
+    assert "新增 1 份" in upload(page, report)
+    ask_chat(page, "白云区2024年共办理示范案件多少件？")
     page.wait_for_timeout(500)  # give any injected handler a chance to run
     assert page.evaluate("window.__pwned") is None
     assert "<script>window.__pwned=1</script>" in page.inner_text("#sources")
@@ -288,7 +184,14 @@ def test_hostile_report_renders_as_inert_text(page, tmp_path):
     chat = page.inner_text("#chat")
     assert "<script>window.__pwned=1</script>" in chat and "**粗体**" in chat
     assert page.locator("#chat script, #chat img[src='x'], #sources script, #sources img").count() == 0
-    _shot(page, "07_hostile_report_inert.png")
+    page.locator("#sources a.open-report").first.click()  # the report itself, in the viewer: inert too
+    frame = page.frame_locator("#viewer-dialog iframe")
+    expect(frame.locator("main")).to_contain_text("<script>window.__pwned=1</script>")
+    viewer = next(f for f in page.frames if "report?" in f.url)
+    page.wait_for_timeout(300)
+    assert viewer.evaluate("window.__pwned") is None and page.evaluate("window.__pwned") is None
+    assert frame.locator("main script, main img").count() == 0 and frame.locator("mark.cited").count() >= 1
+    shot(page, "07_hostile_report_inert.png")
 
 
 @pytest.mark.slow
@@ -353,16 +256,16 @@ def test_a_namesake_upload_replaces_only_when_ticked(page, tmp_path):
         result.wait_for(timeout=ANSWER_TIMEOUT_MS)
         return result.inner_text()
 
-    assert "新增 1 份：紫金县2024年报告.txt" in _upload(page, version("v1", "1111"))
+    assert "新增 1 份：紫金县2024年报告.txt" in upload(page, version("v1", "1111"))
     page.check("#replace input")
     assert "紫金县2024年报告.txt" in upload_and_wait(version("v2", "2222"), "更新 1 份")
     page.uncheck("#replace input")
     added = upload_and_wait(version("v3", "3333"), "新增 1 份：紫金县2024年报告 (2).txt")
     assert "同名" in added and "替换同名报告" in added
-    _ask(page, "紫金县2024年共办理测试案件多少件？")
+    ask_chat(page, "紫金县2024年共办理测试案件多少件？")
     chat = page.inner_text("#chat")
     assert "1111" not in chat and ("2222" in chat or "3333" in chat)
-    _shot(page, "08_replace_namesake.png")
+    shot(page, "08_replace_namesake.png")
 
 
 def test_api_arguments_are_checked_in_one_chinese_line():
@@ -389,6 +292,8 @@ def test_api_answers_bad_arguments_in_chinese_and_takes_a_region_string(app_url)
         client.predict(None, [], [], api_name="/ask")
     with pytest.raises(Exception, match="years 应为整数年份"):
         client.predict("法律援助案件多少件?", [], ["abc"], api_name="/ask")
+    with pytest.raises(Exception, match="question 过长（20000 字，上限 500 字）"):
+        client.predict("镜" * 20_000, [], [], api_name="/ask")
     got = client.predict("受理法律援助案件多少件?", "镜湖区", [], api_name="/ask")
     assert got["citations"] and {c["region"] for c in got["citations"]} == {"镜湖区"}
 
@@ -403,7 +308,7 @@ def test_a_damaged_index_is_a_message_in_the_ui_not_a_crash(index_copy):
     next(version.glob("seg-*/chunks.npy")).write_bytes(b"")  # a segment's file (rag/layout.py)
     app = build_app(index_copy)
     assert "索引已损坏" in app.rag_service.problem and "chunks.npy" in app.rag_service.problem
-    _, url, _ = launch(app, port=_free_port(), block=False)
+    _, url, _ = launch(app, port=free_port(), block=False)
     try:
         with pytest.raises(Exception, match="索引已损坏.*--rebuild"):
             Client(url, verbose=False).predict("法律援助案件多少件?", [], [], api_name="/ask")
@@ -424,7 +329,7 @@ def test_allow_public_warns_and_prints_the_address_it_binds(tmp_path, capsys, mo
 @pytest.mark.slow
 @pytest.mark.browser
 def test_a_follow_up_in_the_chat_keeps_the_metric_and_takes_the_new_region(page):
-    _ask(page, "哪个区复议调解率最高？")
+    ask_chat(page, "哪个区复议调解率最高？")
     expect(page.locator("#reading")).to_contain_text("调解率")
     page.fill("#question textarea", "那鹿城区呢？")
     page.click("#send")
@@ -434,7 +339,7 @@ def test_a_follow_up_in_the_chat_keeps_the_metric_and_takes_the_new_region(page)
     assert "调解率" in reading and "鹿城区" in reading
     last = page.locator("#chat .message-row").last.inner_text() if page.locator("#chat .message-row").count() else page.inner_text("#chat")
     assert "鹿城区" in last
-    _shot(page, "08_follow_up.png")
+    shot(page, "08_follow_up.png")
     page.click("#clear")
     expect(page.locator("#reading .chip")).to_have_count(0)
 
@@ -452,20 +357,20 @@ def test_api_takes_the_conversation_so_far(app_url):
 @pytest.mark.slow
 @pytest.mark.browser
 def test_a_comparison_is_a_sorted_bar_chart_beside_one_table_that_fits_any_screen(page):
-    _ask(page, "各区行政诉讼出庭应诉率分别是多少？")
+    ask_chat(page, "各区行政诉讼出庭应诉率分别是多少？")
     chart = page.locator("#chart .js-plotly-plot")
     chart.wait_for(timeout=ANSWER_TIMEOUT_MS)
     expect(chart.locator(".bars .point")).to_have_count(4)
-    labels = _texts(chart.locator(".bars text"))
+    labels = texts(chart.locator(".bars text"))
     assert "66.7%·2024年" in labels and "100%·2023年" in labels, labels
     top_down = chart.locator(".ytick text").evaluate_all(
         "els => els.map(e => [e.getBoundingClientRect().top, e.textContent]).sort((a, b) => a[0] - b[0]).map(t => t[1])")
     assert top_down[-1] == "镜湖区" and len(top_down) == 4, f"sorted, the lowest (66.7%) at the bottom: {top_down}"
     assert page.locator("#chat table").count() == 0 and page.locator("#rows table").count() == 1
     expect(page.locator("#rows tbody tr")).to_have_count(4)
-    wide = _fits(page, WIDE, "09_comparison_chart")
+    wide = fits(page, WIDE, "09_comparison_chart")
     assert page.locator("#rows thead").is_visible()  # a table at 1280 px …
-    phone = _fits(page, PHONE, "09_comparison_chart")
+    phone = fits(page, PHONE, "09_comparison_chart")
     assert not page.locator("#rows thead").is_visible()  # … cards at 390 px
     assert page.locator("#rows td.quote").first.evaluate("td => getComputedStyle(td, '::before').content") == '"原文："'
     assert phone["widths"]["rows"] <= PHONE and wide["widths"]["rows"] <= WIDE
@@ -483,7 +388,7 @@ def test_the_conversation_downloads_as_word_and_the_table_as_csv_and_xlsx(page, 
     from rag.store import load_index
 
     first, second = "镜湖区2024年受理法律援助案件多少件？", "各区行政诉讼出庭应诉率分别是多少？"
-    _ask(page, first)
+    ask_chat(page, first)
     page.fill("#question textarea", second)
     page.click("#send")
     page.locator("#rows table").wait_for(timeout=ANSWER_TIMEOUT_MS)
@@ -517,7 +422,7 @@ def test_the_conversation_downloads_as_word_and_the_table_as_csv_and_xlsx(page, 
     assert memo.startswith(f"问：{second}") and all(f"“{c.quote}”" in memo for c in want[1].citations)
     page.click("#copy-all button.copy-all")  # the clipboard may be refused headless: the text is then selected
     expect(page.locator("#copy-all button.copy-all")).to_have_text(re.compile("已复制|已选中"))
-    _shot(page, "10_export.png")
+    shot(page, "10_export.png")
 
 
 SERIES = {
@@ -552,7 +457,7 @@ def test_first_run_shows_the_index_building_then_a_series_is_a_line_chart(browse
 
     monkeypatch.setattr(rag.uploads, "add_reports", held)
     app = build_app(tmp_path / "index", seeds=folder)
-    _, url, _ = launch(app, port=_free_port(), block=False)
+    _, url, _ = launch(app, port=free_port(), block=False)
     context = browser.new_context(viewport={"width": WIDE, "height": 1000}, locale="zh-CN")
     page = context.new_page()
     try:
@@ -563,13 +468,13 @@ def test_first_run_shows_the_index_building_then_a_series_is_a_line_chart(browse
         page.fill("#question textarea", "青山区受理法律援助案件多少件？")
         page.press("#question textarea", "Enter")  # Enter still works: the chat says why, no error badge
         expect(page.locator("#chat")).to_contain_text("完成后即可提问", timeout=ANSWER_TIMEOUT_MS)
-        _no_error_shown(page)
-        _fits(page, WIDE, "11_first_run")
-        _fits(page, PHONE, "11_first_run")
-        _no_error_shown(page)
+        no_error_shown(page)
+        fits(page, WIDE, "11_first_run")
+        fits(page, PHONE, "11_first_run")
+        no_error_shown(page)
         page.set_viewport_size({"width": WIDE, "height": 1000})
         gate.set()
-        expect(page.locator("#index-status")).to_contain_text("已索引 3 份报告", timeout=ANSWER_TIMEOUT_MS)
+        expect(page.locator("#header")).to_contain_text("已索引 3 份", timeout=ANSWER_TIMEOUT_MS)
         expect(page.locator("#send")).to_be_enabled(timeout=ANSWER_TIMEOUT_MS)
         expect(page.locator("#send-reason")).to_be_hidden()
         page.fill("#question textarea", "青山区历年受理法律援助案件分别是多少？")
@@ -578,11 +483,11 @@ def test_first_run_shows_the_index_building_then_a_series_is_a_line_chart(browse
         line.first.wait_for(timeout=ANSWER_TIMEOUT_MS)
         expect(line).to_have_count(1)
         assert page.locator("#chart .js-plotly-plot .scatterlayer .point").count() == 3
-        assert {"280件", "约300件", "321件"} <= set(_texts(page.locator("#chart .textpoint text")))
-        assert {"2022年", "2023年", "2024年"} <= set(_texts(page.locator("#chart .xtick text")))
-        _fits(page, WIDE, "12_series_chart")
-        _fits(page, PHONE, "12_series_chart")
-        _no_error_shown(page)
+        assert {"280件", "约300件", "321件"} <= set(texts(page.locator("#chart .textpoint text")))
+        assert {"2022年", "2023年", "2024年"} <= set(texts(page.locator("#chart .xtick text")))
+        fits(page, WIDE, "12_series_chart")
+        fits(page, PHONE, "12_series_chart")
+        no_error_shown(page)
     finally:
         gate.set()
         context.close()
