@@ -243,14 +243,21 @@ def _cmd_check(args) -> int:
 
 
 def _cmd_fix(args) -> int:
-    from rag.sidecar import Correction, parse_correction
+    from rag.corrections import KINDS, Correction
+    from rag.metadata import plausible_year
     from rag.store import correct_report
 
-    correction = parse_correction({"region": args.region, "year": str(args.year or ""), "kind": args.kind}, "rag fix")
-    if correction == Correction():
+    if args.year is not None and not plausible_year(args.year):
+        print(f"错误: 年份 {args.year} 无效，应为 1949 至明年之间的年份", file=sys.stderr)
+        return 2
+    if args.kind and args.kind not in KINDS:
+        print(f"错误: 类型“{args.kind}”无效，应为 {' / '.join(KINDS)} 之一", file=sys.stderr)
+        return 2
+    correction = Correction(args.doc, args.region, args.year, args.kind)
+    if not (args.region or args.year or args.kind):
         print("错误: 请至少给出 --region、--year 或 --kind 之一", file=sys.stderr)
         return 2
-    r = correct_report(args.index, args.doc, correction, progress=lambda msg: print(msg, file=sys.stderr))
+    r = correct_report(args.index, args.doc, correction)
     print(f"已更正 {args.doc}：{r.region or '地区不详'} {r.year or '年份不详'} {r.kind or ''}（记录在索引的 reports.csv，重建索引时保留）")
     return 0
 

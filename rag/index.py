@@ -52,6 +52,8 @@ class Index:
     metric_vectors: MetricVectors | None = None
     segments: list[Segment] = field(default_factory=list, repr=False)  # what a write keeps
     terms: list[str] = field(default_factory=list, repr=False)  # term ids of the segments' tokens
+    # reports as their text says they are, where a correction (rag/corrections.py) made them otherwise
+    as_read: dict[str, Report] = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
         if not isinstance(self.chunks, ChunkTable):

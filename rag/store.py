@@ -28,6 +28,14 @@ import bm25s
 import numpy as np
 
 from rag import audit
+from rag.corrections import (
+    Correction,
+    apply_corrections,
+    correction_for,
+    corrections_for,
+    read_corrections,
+    save_correction,
+)
 from rag.embed import load_embedder, model_name, vector_kind
 from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError, RagError
 from rag.identity import Plan, plan_reports
@@ -41,7 +49,6 @@ from rag.metric_vectors import load_metric_vectors
 from rag.sections import CHUNKER_VERSION
 from rag.segment import segmenter_for
 from rag.segments import searchable_text, with_current_facts
-from rag.sidecar import Correction, apply, corrections_for, read_sidecar, save_correction
 from rag.sources import SOURCES, catalog, keep, kept_reports
 from rag.types import Report
 from rag.versions import current_version
@@ -108,7 +115,8 @@ def load_index(path: str | Path) -> Index:
     for name, table in (("reports", index.reports), ("chunks", index.chunks)):
         if name in want and len(table) != want[name]:
             raise at.damaged("manifest.json", f"{name} 有 {len(table)} 条，清单记录为 {want[name]} 条")
-    return index
+    # a correction made in the chat since the last write (the index's reports.csv) holds here too
+    return apply_corrections(index, read_corrections(root))
 
 
 def check_index(path: str | Path) -> Index:
@@ -167,7 +175,7 @@ def add_reports(
     writer's reports are ever lost, and a second writer waits only for the other's write (seconds).
     Each file is copied into the index before it is embedded; `who` (default: the OS user) is written with
     every add and replace to the index's audit log (rag/audit.py).
-    `metadata`: a reports.csv saying what some reports are (rag/sidecar.py); its lines are kept in the index's
+    `metadata`: a reports.csv saying what some reports are (rag/corrections.py); its lines are kept in the index's
     own reports.csv, which, with a reports.csv in any folder given, is applied whenever a report is read.
     """
     root = Path(index_path)
@@ -176,12 +184,14 @@ def add_reports(
     old = None if rebuild else _existing(root)
     _check_same_model(root, old, model, backend)  # before loading anything
     paths = list(paths)
-    corrections = corrections_for(paths, root, metadata)
-    if metadata:
-        for name, correction in read_sidecar(metadata).items():
-            save_correction(root, name, correction)
-    reports, failed, notes = _read_reports(paths, say, corrections)
-    batch = _Batch(root, reports, replace, rebuild, say, corrections)
+    # what a person says a report is (a reports.csv beside the reports, --metadata) is kept in the index's own
+    # reports.csv, and applied whenever the index is loaded (rag/corrections.py)
+    kept = read_corrections(root)
+    for correction in corrections_for(paths, None, metadata).values():
+        if kept.get(correction.file) != correction:
+            save_correction(root, correction)
+    reports, failed, notes = _read_reports(paths, say)
+    batch = _Batch(root, reports, replace, rebuild, say)
     plan = batch.plan(old)
     embedder = load_embedder(model or (old.model if old else None), backend or (old.backend if old else None))
     with writing(root):
@@ -250,35 +260,28 @@ def restore_report(index_path: str | Path, doc: str, version: int | None = None,
     return chosen
 
 
-def correct_report(index_path: str | Path, doc: str, correction: Correction,
-                   progress: Callable[[str], None] | None = None, who: str | None = None) -> Report:
-    """Say what one indexed report is (region, year, kind): kept in the index's reports.csv, so that any
-    re-indexing keeps it, and applied now (its chunks carry region and year: they are embedded again)."""
+def correct_report(index_path: str | Path, doc: str, correction: Correction, who: str | None = None) -> Report:
+    """Say what one indexed report is (region, year, kind): kept in the index's reports.csv, which every load
+    applies (rag/corrections.py), so it holds at once and through any re-indexing; audited."""
     root = Path(index_path)
-    say = progress or (lambda msg: None)
     check_writable(root)
-    index = load_index(root)
-    report = index.report(doc)  # raises UnknownDocError with the fix
-    fixed = apply(report, correction)
-    embedder = index.embedder()
-    vectors: dict[str, np.ndarray] = {}
-    embed(embedder, [fixed], vectors, say, False, None)
-    with writing(root), index_lock(root, say=say):
-        save_correction(root, os.path.basename(report.path) or doc, correction)
-        current = load_index(root)
-        current.report(doc)
-        write_merged(root, embedder, current, [fixed], vectors, say)
-        audit.record(root, "correct", doc, fixed, report, who=who)
-    return fixed
+    with writing(root), index_lock(root):
+        index = load_index(root)
+        report = index.report(doc)  # raises UnknownDocError with the fix
+        kept = correction_for(report, read_corrections(root)) or Correction(doc)
+        merged = Correction(kept.file, correction.region or kept.region, correction.year or kept.year,
+                            correction.kind or kept.kind)
+        save_correction(root, merged)
+        audit.record(root, "correct", doc, report, who=who)
+    return load_index(root).report(doc)
 
 
 class _Batch:
     """The reports of one `add_reports` call, planned against whichever version is live (the base of a
     rebuild: the live version's reports read from the index's copies), kept and audited."""
 
-    def __init__(self, root: Path, reports: list[Report], replace: bool, rebuild: bool, say, corrections: dict):
+    def __init__(self, root: Path, reports: list[Report], replace: bool, rebuild: bool, say):
         self.root, self.reports, self.replace, self.rebuild, self.say = root, reports, replace, rebuild, say
-        self.corrections = corrections
         self.base: dict[str, Report] = {}
         self.catalog: list | None = None
         self.lost: list[tuple[str, str]] = []
@@ -289,8 +292,7 @@ class _Batch:
             return plan_reports(self.base, self.reports, self.replace)
         self.catalog = catalog(self.root)
         kept, self.lost = kept_reports(self.root)
-        self.base = {doc: _checked_year(apply(r, self.corrections.get(os.path.basename(r.path))), self.say, [])
-                     for doc, r in kept.items()}
+        self.base = {doc: _checked_year(r, self.say, []) for doc, r in kept.items()}
         plan = plan_reports(self.base, self.reports, self.replace)
         updated = set(plan.updated)
         again = tuple(r for doc, r in self.base.items() if doc not in updated)
@@ -356,16 +358,14 @@ def _check_same_model(root: Path, index: Index | None, model: str | None, backen
         )
 
 
-def _read_reports(paths: Iterable[str | Path], say: Callable[[str], None],
-                  corrections: dict[str, Correction] | None = None) -> tuple[list[Report], list, list]:
-    """The readable reports under `paths` (paths made absolute: they are the reports' origin), as the
-    `corrections` (file name → rag/sidecar.py's Correction) say they are, the failures, and (path, what is
-    odd) for reports indexed with something left out (a year no report can have)."""
+def _read_reports(paths: Iterable[str | Path], say: Callable[[str], None]) -> tuple[list[Report], list, list]:
+    """The readable reports under `paths` (paths made absolute: they are the reports' origin), the failures,
+    and (path, what is odd) for reports indexed with something left out (a year no report can have)."""
     files, failed = collect_report_files(paths)
     reports, notes = [], []
     for file in files:
         try:
-            report = _read_one(file, notes, say, (corrections or {}).get(Path(file).name))
+            report = _read_one(file, notes, say)
         except IngestError as err:
             failed.append((str(file), err.reason))
             say(f"跳过 {file}: {err.reason}")
@@ -377,12 +377,11 @@ def _read_reports(paths: Iterable[str | Path], say: Callable[[str], None],
     return reports, failed, notes
 
 
-def _read_one(file: str | Path, notes: list, say: Callable[[str], None] = lambda msg: None,
-              correction: Correction | None = None) -> Report:
+def _read_one(file: str | Path, notes: list, say: Callable[[str], None] = lambda msg: None) -> Report:
     size = Path(file).stat().st_size
     if size > MAX_REPORT_BYTES:
         raise IngestError(str(file), f"文件过大（{size // 2**20} MB，上限 {MAX_REPORT_BYTES // 2**20} MB）")
-    report = apply(read_report(file), correction)
+    report = read_report(file)
     return _checked_year(dataclasses.replace(report, path=os.path.abspath(report.path)), say, notes)
 
 

@@ -19,6 +19,7 @@ from rag.corrections import (
     KINDS,
     Correction,
     apply_corrections,
+    as_read,
     correction_for,
     read_corrections,
     report_kind,
@@ -119,7 +120,7 @@ def current_values(service: CorrectedService, doc: str | None) -> tuple[str, str
     if report is None:
         return "", "", "", ""
     raw = IndexService.index.fget(service)
-    read = raw.reports.get(doc, report) if raw is not None else report
+    read = (as_read(raw, doc) or report) if raw is not None else report
     fix = correction_for(report, service.corrections)
     line = f"从报告读出：{read.region or '地区未知'}，{read.year or '年份未知'}年，{report_kind(read)}"
     if fix is not None:
@@ -130,7 +131,7 @@ def current_values(service: CorrectedService, doc: str | None) -> tuple[str, str
 def save_fix(service: CorrectedService, doc: str, region: str, year: str, kind: str) -> str:
     """Store the correction of `doc` (values equal to what was read are not stored); one line on what happened."""
     raw = IndexService.index.fget(service)
-    report = raw.reports.get(doc) if raw is not None and doc else None
+    report = as_read(raw, doc) if raw is not None and doc else None
     if report is None:
         return "请先选择一份报告。"
     region, year, kind = (region or "").strip(), str(year or "").strip(), (kind or "").strip()

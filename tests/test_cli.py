@@ -272,3 +272,25 @@ def test_a_users_thesaurus_file_adds_their_words(seeds_index, capsys, tmp_path, 
     finally:
         monkeypatch.setenv("RAG_THESAURUS", "")
         load_thesaurus.cache_clear()
+
+
+def test_a_reports_csv_says_what_a_report_is_and_rag_fix_keeps_it_through_re_indexing(tmp_path, capsys):
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    (folder / "P0201.txt").write_text("各位代表：\n现在，我代表人民政府向大会报告工作。\n全年地区生产总值增长6%。\n", encoding="utf-8")
+    (folder / "reports.csv").write_text("file,region,year,kind\nP0201.txt,深圳市光明区,2024,政府工作报告\n", encoding="utf-8")
+    index = tmp_path / "index"
+    assert rag(capsys, "index", folder, "--index", index)[0] == 0
+    row = json.loads(rag(capsys, "docs", "--json", "--index", index)[1])[0]
+    assert (row["region"], row["level"], row["year"], row["reviews"], row["sources"]["region"]) == (
+        "光明区", "county", 2024, [2023], "reports.csv")
+    code, out, _ = rag(capsys, "fix", "P0201.txt", "--year", "2023", "--index", index)
+    assert code == 0 and "已更正" in out
+    assert rag(capsys, "index", folder, "--index", index, "--rebuild")[0] == 0  # the folder's csv still says 2024 …
+    row = json.loads(rag(capsys, "docs", "--json", "--index", index)[1])[0]
+    assert (row["region"], row["year"]) == ("光明区", 2024)  # … and, read again, it is the later word
+    code, _, err = rag(capsys, "fix", "P0201.txt", "--year", "2099", "--index", index)
+    assert code == 2 and "年份 2099 无效" in err
+    (folder / "bad.csv").write_text("file,region,year,kind\nP0201.txt,,二〇二四,\n", encoding="utf-8")
+    code, _, err = rag(capsys, "index", folder, "--index", index, "--metadata", folder / "bad.csv")
+    assert code == 1 and "bad.csv 第 2 行" in err
