@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+from rag.divisions import own_names
 from rag.thesaurus import load_thesaurus
 
 _LIST_SEP = re.compile(r"、|和|及|与")
@@ -93,9 +94,8 @@ def _with_part(sentence: str, at: int, metric: str, region: str) -> str:
         return metric
     m = re.search(rf"([\u4e00-\u9fff]{{0,6}}{re.escape(part)})", clause)
     area = m.group(1) if m else part
-    short = region[:-1] if len(region) > 2 else region
-    if region and (region in area or short and area.startswith(short) and area == short + part):
-        return metric  # 大鹏新区实现…: the report's own region
+    if region and area in own_names(region)[0]:
+        return metric  # 大鹏新区实现… in 大鹏新区's report: its own region (but 盐田综保区 is a part of 盐田区)
     return metric if area in metric else area + metric
 
 
