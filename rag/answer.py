@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from rag.compare import compare
+from rag.compare import compare, only_change
 from rag.content import NO_CONTENT, has_content
 from rag.conversation import needs_rows, replay
 from rag.embed import Embedder
-from rag.facts import base_unit, extract_facts
+from rag.facts import base_unit, extract_facts, written_figure
 from rag.limits import question_refusal, recent_history, shown
 from rag.match import asked_vector, counted_otherwise, fact_score, named_in_reports, narrower_than
 from rag.metric_vectors import phrase
@@ -170,6 +170,10 @@ def _lookup(index: Index, query: Query, hits: list[Hit], embedder: Embedder | No
     if partial and query.actual and best.fact.target:
         return not_found(query, f"报告只给出目标：{figure(best.fact)}，没有实际完成的数字", hits[:3])
     if not answerable(best, query):
+        change = only_change(index, query, embedder)  # the words a comparison lists such a region with
+        if change is not None:
+            return not_found(query, f"{change.region}只报告了变化量：“{change.sentence}”（{figure(change)}是同比变化，"
+                                    f"没有该指标本身的数字）", hits[:3])
         return not_found(query, "检索到的段落都不包含问题所问的内容", hits[:3])
     c = best.hit.chunk
     citation = cite(index, 1, c.doc, c.section, best.start, best.end)
@@ -431,7 +435,11 @@ def with_sources(body: str, citations: list[Citation], query: Query | None = Non
 
 
 def figure(f) -> str:
-    """The figure as the reports write it: 约600件, 2万余人次, 98%以上."""
+    """The figure as the report writes it (300余万元, 约600件, 98%以上, 6—6.5%), read back from its sentence;
+    else put together from its value, unit and qualifier."""
+    written = written_figure(f)
+    if written:
+        return written
     number = fmt(f.value)
     if f.qualifier in ("约", "近", "超过", "逾"):
         return f"{f.qualifier}{number}{f.unit}"

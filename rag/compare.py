@@ -27,33 +27,11 @@ def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Ans
     """The comparison `query` asks for, or None when no report gives a figure of its metric."""
     from rag.answer import cite, figure, with_sources  # the shared composition helpers
 
-    if not (query.metric or query.metric_forms):
-        return None
     members = set(scope_members(query, index))
-    rows = index.facts.rows(members, query.target)
-    # a fact's score reads only its metric, field, unit and kind (rag/match.py): score each such
-    # combination once (at a million chunks there are millions of facts, but thousands of combinations)
-    candidates, which = index.facts.distinct(rows)
+    scored = matching_facts(index, query, members, embedder)
+    if not scored:
+        return None
     embedder = embedder or (index.embedder() if index.chunks else None)
-    asked = asked_vector(query, embedder)
-    meaning = index.metric_vectors.similarity(asked, candidates) if asked is not None and index.metric_vectors else {}
-    by_name = [fact_score(query, f) for f in candidates]
-    # when reports give the figure under the asked name, a figure only close in meaning does not join them
-    if max(by_name, default=0) < NAMED:
-        by_name = [fact_score(query, f, meaning.get(phrase(f))) for f in candidates]
-    score = np.array(by_name)[which] if len(rows) else np.zeros(0)
-    # below MIN_METRIC_SCORE a fact never passes the cutoff below, so only those above are read out
-    passing = np.flatnonzero(score >= MIN_METRIC_SCORE)
-    narrower: dict[tuple[str, str, str], bool] = {}  # the same sentence in many reports is read once
-    scored = [(float(s), f) for s, f in zip(score[passing], index.facts.at(rows[passing]), strict=True)
-              if not _narrower(narrower, query, f)]
-    if not scored:
-        return None
-    # Only figures of the asked metric, not its neighbours: 化解率 is no 调解率 when 调解率 is given.
-    cutoff = max(MIN_METRIC_SCORE, RELATIVE_METRIC_SCORE * max(s for s, _ in scored))
-    scored = [(s, f) for s, f in scored if s >= cutoff]
-    if not scored:
-        return None
     scored = _add_dense_evidence(index, query, scored, embedder)
     if query.intent == "series":
         return _series(index, query, scored, members)
@@ -101,6 +79,48 @@ def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Ans
         lines += ["", "其他报告："] + others
     return Answer(query.text, with_sources("\n".join(lines), citations, query), "compare", tuple(citations),
                   tuple(rows), query=query)
+
+
+def matching_facts(index: Index, query: Query, members: set[str], embedder: Embedder | None = None) -> list[tuple[float, Fact]]:
+    """(score, fact) of every fact of `members` that is the asked figure: by name, else by meaning only when no
+    report names it; never a narrower one (人均GDP for 地区生产总值), and only the best-matching metrics."""
+    if not (query.metric or query.metric_forms):
+        return []
+    rows = index.facts.rows(members, query.target)
+    # a fact's score reads only its metric, field, unit and kind (rag/match.py): score each such
+    # combination once (at a million chunks there are millions of facts, but thousands of combinations)
+    candidates, which = index.facts.distinct(rows)
+    embedder = embedder or (index.embedder() if index.chunks else None)
+    asked = asked_vector(query, embedder)
+    meaning = index.metric_vectors.similarity(asked, candidates) if asked is not None and index.metric_vectors else {}
+    by_name = [fact_score(query, f) for f in candidates]
+    # when reports give the figure under the asked name, a figure only close in meaning does not join them
+    if max(by_name, default=0) < NAMED:
+        by_name = [fact_score(query, f, meaning.get(phrase(f))) for f in candidates]
+    score = np.array(by_name)[which] if len(rows) else np.zeros(0)
+    # below MIN_METRIC_SCORE a fact never passes the cutoff below, so only those above are read out
+    passing = np.flatnonzero(score >= MIN_METRIC_SCORE)
+    narrower: dict[tuple[str, str, str], bool] = {}  # the same sentence in many reports is read once
+    scored = [(float(s), f) for s, f in zip(score[passing], index.facts.at(rows[passing]), strict=True)
+              if not _narrower(narrower, query, f)]
+    if not scored:
+        return []
+    # Only figures of the asked metric, not its neighbours: 化解率 is no 调解率 when 调解率 is given.
+    cutoff = max(MIN_METRIC_SCORE, RELATIVE_METRIC_SCORE * max(s for s, _ in scored))
+    scored = [(s, f) for s, f in scored if s >= cutoff]
+    if not scored:
+        return []
+    return scored
+
+
+def only_change(index: Index, query: Query, embedder: Embedder | None = None) -> Fact | None:
+    """The year-on-year change the reports give of the asked figure for the one region asked, when they give no
+    level of it (鹿城区: 调解率同比增加10%): what a lookup says instead of a figure, in the comparison's words."""
+    if len(query.regions) != 1 or query.change or not query.wants_number:
+        return None
+    scored = matching_facts(index, query, set(query.regions), embedder)
+    levels, changes = _best_per_region(scored, False)
+    return changes[0] if changes and not levels else None
 
 
 def _currency(f: Fact) -> str:

@@ -422,3 +422,35 @@ def _context(metric: str, text: str, s: int, e: int, at: int, section: tuple[str
         or _field_of(text[:s])
         or next((f for f in map(_field_of, reversed(section)) if f), "")
     )
+
+
+_BOUND_BEFORE = ("约", "近", "超过", "逾", "超", "突破")
+_RANGE_AFTER = re.compile(r"\s*[—–~～\-]\s*\d+(?:\.\d+)?\s*(?:%|‰)?")
+_RANGE_BEFORE = re.compile(r"[\d.]+\s*(?:%|‰)?\s*[—–\-~～至到]\s*$")
+
+
+def written_figure(fact) -> str:
+    """The words the sentence gives `fact`'s figure in (300余万元, 约1.2万公里, 6%—6.5%), or "" when not found.
+    `fact` is a Fact, or an answer's Row (its sentence is its citation's quote). A bound written before it
+    (约, 近, 超过) is kept; so is a range."""
+    original = getattr(fact, "sentence", None) or getattr(getattr(fact, "citation", None), "quote", "")
+    sentence = original.translate(_FULLWIDTH)
+    quoted = [m.span() for m in _QUOTED.finditer(sentence)]
+    for m in _NUMBER.finditer(sentence):
+        parsed = _parse(m, sentence, quoted)
+        if parsed is None or parsed[0] != fact.value or parsed[1] != fact.unit:
+            continue
+        start, end = m.start(), m.end()
+        text = original[start:end].strip()
+        before = sentence[:start]
+        bound = next((w for w in _BOUND_BEFORE if before.endswith(w)), "")
+        span = _RANGE_BEFORE.search(before)
+        if span and not bound:
+            return original[span.start() : end].strip()
+        if fact.qualifier in ("约", "近", "超过", "逾") and not bound:
+            continue  # the figure the qualifier belongs to is another of the same value
+        rest = _RANGE_AFTER.match(sentence, end)  # 增长6%—6.5%: the range as written
+        if rest:
+            text = original[start : rest.end()].strip()
+        return (original[start - len(bound) : start] if bound else "") + text
+    return ""

@@ -418,3 +418,11 @@ def test_an_english_metric_is_named_by_the_nearest_fact_metrics_in_meaning(seeds
 def test_a_comparison_headline_names_the_metric_once(seeds):
     answer = ask(seeds, "哪个区复议调解率最高?")
     assert answer.answer.startswith("**镜湖区最高**：行政复议调解率50.6%（2024年）")
+
+
+def test_a_follow_up_on_a_region_listed_as_giving_only_a_change_says_so_in_the_same_words(tiny):
+    ranked = ask(tiny, "哪个区复议调解率最高?")
+    assert "西山县只报告了变化量" in ranked.answer
+    answer = ask(tiny, "那西山县呢?", previous=ranked.query)
+    assert answer.mode == "not_found" and not answer.citations
+    assert "西山县只报告了变化量" in answer.answer and "8%是同比变化" in answer.answer

@@ -451,3 +451,16 @@ def test_a_net_increase_is_a_change_and_the_total_after_it_a_level():
     facts = _corpus_sentence("广东省_2025_政府工作报告.txt", "经营主体净增98万户、突破1900万户")
     assert (one(facts, 98, "万户").kind, one(facts, 1900, "万户").kind) == ("change", "level")
     assert one(facts, 1900, "万户").metric == "经营主体"
+
+
+@pytest.mark.parametrize(("sentence", "written"), [
+    ("为企业挽回经济损失300余万元。", ["300余万元"]),
+    ("全年接待游客约1.2万人次。", ["约1.2万人次"]),
+    ("地区生产总值增长6%—6.5%。", ["6%—6.5%"]),
+    ("调解率达98%以上。", ["98%以上"]),
+])
+def test_a_figure_is_shown_as_the_report_writes_it(sentence, written):
+    from rag.answer import figure
+
+    chunk = Chunk("d", 0, len(sentence), sentence, (), "青山区2024年法治政府建设情况的报告", "青山区", 2024)
+    assert [figure(f) for f in extract_facts(chunk)] == written
