@@ -55,7 +55,13 @@ def follow_up(query: Query, previous: Query | None, index=None) -> Query:
         # 新能源车呢? after …产量是多少?: a figure is asked again, of the new metric
         wants_number=query.wants_number or (previous.wants_number and query.intent != "summary"),
     )
-    if not query.metric and not query.topic:
+    points_back = bool(has_word(query.text, "followup") or _POINTS_BACK.search(query.text)) or query.text.rstrip("?？。 ").endswith("呢")
+    own_words = _new_words(query, previous) if not points_back else ()
+    if not query.metric and not query.topic and own_words:
+        # 它成立于哪一年? → 有哪些专业?: another attribute of the same subject, not the attribute asked before
+        merged = replace(merged, terms=own_words + _subject_terms(previous),
+                         wants_number=query.wants_number, unit=query.unit)
+    elif not query.metric and not query.topic:
         merged = replace(
             merged,
             metric=previous.metric,
@@ -96,6 +102,18 @@ def follow_up(query: Query, previous: Query | None, index=None) -> Query:
     if _POINTS_BACK.search(query.text) and not query.regions and previous.result_regions:
         merged = replace(merged, regions=previous.result_regions[:1], intent="lookup" if not own_intent else merged.intent)
     return merged
+
+
+def _new_words(query: Query, previous: Query) -> tuple[tuple[str, ...], ...]:
+    """The content words of `query` that the previous question did not have."""
+    before = {w for alts in previous.terms for w in alts}
+    return tuple(alts for alts in query.terms if not any(w in before for w in alts))
+
+
+def _subject_terms(previous: Query) -> tuple[tuple[str, ...], ...]:
+    """The previous question's words that name what it was about, not what it asked of it (its metric)."""
+    asked = " ".join((previous.metric, *previous.metric_forms))
+    return tuple(alts for alts in previous.terms if not any(w and (w in asked or asked and asked in w) for w in alts))
 
 
 # A pronoun for the previous answer's first row.

@@ -208,3 +208,9 @@ def test_a_word_that_begins_with_shi_keeps_it_and_a_threshold_gives_its_unit(cat
     q = parse("经营主体总量已经超过一千万户的省份有哪些？", catalog)
     assert (q.intent, q.metric, q.unit, q.threshold.value) == ("threshold", "市场主体", "户", 1e7)
     assert parse("哪个市受理的案件最多", catalog).metric == "案件"
+
+
+def test_a_new_question_about_the_same_subject_keeps_the_subject_not_the_attribute(catalog):
+    q = replay(catalog, ["“百校焕新”是什么时候启动的？", "涉及哪些学校？"])
+    words = {w for alts in q.terms for w in alts}
+    assert q.followup and {"学校", "百校"} <= words and not q.metric
