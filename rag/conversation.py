@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from rag.asked import has_word
+from rag.asked import has_word, question_words
+from rag.facts import LINK_WORDS
 from rag.periods import Period, report_years
 from rag.query import Query, Scope
 
@@ -105,9 +106,12 @@ def follow_up(query: Query, previous: Query | None, index=None) -> Query:
 
 
 def _new_words(query: Query, previous: Query) -> tuple[tuple[str, ...], ...]:
-    """The content words of `query` that the previous question did not have."""
+    """The content words of `query` that the previous question did not have, other than words that only say
+    which measure of the same figure is asked (目标, 增速, 实际)."""
     before = {w for alts in previous.terms for w in alts}
-    return tuple(alts for alts in query.terms if not any(w in before for w in alts))
+    measure = {w for role in ("target", "change", "result", "rate", "number") for w in question_words().get(role, ())}
+    measure |= set(LINK_WORDS)  # 达到, 突破: how a figure is said, not what it is of
+    return tuple(alts for alts in query.terms if not any(w in before or w in measure for w in alts))
 
 
 def _subject_terms(previous: Query) -> tuple[tuple[str, ...], ...]:

@@ -48,6 +48,7 @@ _LINK = sorted(
     key=len,
     reverse=True,
 )
+LINK_WORDS = tuple(_LINK)
 _LINK_BLOCKED = {"为": "行作认成因以称", "在": "存所现正实内外", "达": "下送传表到", "共": "公总"}
 _CHANGE_VERB = re.compile(r"净增|增长|增加|上升|提高|提升|下降|减少|降低|回落|下滑|压缩|节省|缩短|增幅|降幅")
 _COMPARATIVE = re.compile(r"(?:同比|环比|(?:较|比)(?:上年|去年|上一年|前一年)?(?:同期)?)$")
@@ -58,11 +59,12 @@ _QUALIFIER = dict(
     "不低于:以上 不足:以下 不到:以下 低于:以下 少于:以下 以内:以下".split()
 )
 _DATE = re.compile(
-    r"(?:19|20)\d{2}\s*年(?:度|初|底|末|以来|上半年|下半年)?|\d{1,2}\s*月(?:份|底|初|上旬|中旬|下旬)?(?:\d{1,2}日)?|\d{1,2}日"
+    r"(?:19|20)\d{2}\s*年(?:度|初|底|末|以来|上半年|下半年)?|(?:\d{1,2}\s*[—–\-至到~～]\s*)?\d{1,2}\s*月(?:份|底|初|上旬|中旬|下旬)?(?:\d{1,2}日)?|\d{1,2}日"
 )
 _SCOPE = re.compile(
     r"^(?:力争|确保|预计|全年共|全年|全区|全市|全县|全镇|全省|我区|我市|我县|本区|本市|辖区|年内|今年|当年|目前|截至目前|一年来|"
-    r"以来|上线以来|成立以来|第[一二三四五六七八九十\d]+[批次届期]|共有|共|累计|合计|其中|另外|此外|同时|并|还|已|各级|各类|各项|全部|年度|年|度)"
+    r"以来|上线以来|成立以来|第[一二三四五六七八九十\d]+[批次届期]|共有|共|累计|合计|其中|另外|此外|同时|并|还|已|各级|各类|各项|全部|年度|年|度|"
+    r"首次|再次|首度|历史性|有望|预计将|将)"
 )
 # Verbs and particles a metric phrase is cut after: 受理|法律援助案件. 调解/化解 stay: 人民调解委员会.
 _CUT = re.compile(
@@ -83,7 +85,7 @@ _MAX_METRIC = 20
 _ANAPHORIC = ("总量", "总额", "总值", "规模", "总数", "总体规模")  # a total that names no measure of its own
 
 
-FACTS_VERSION = "facts-20"  # bump when extraction changes: load_index then re-reads the facts of an older index
+FACTS_VERSION = "facts-21"  # bump when extraction changes: load_index then re-reads the facts of an older index
 
 # Goals, not results: 政府工作报告 list next year's targets beside last year's figures.
 _TARGET = re.compile(r"预期目标|主要目标|目标任务|目标是|目标为|力争|未来五年|今后五年|到20\d\d年|确保.{0,10}(?:达到|以上)")
@@ -131,6 +133,7 @@ _NAMED_YEAR = re.compile(r"((?:19|20)\d{2})\s*年(?!以来|来|底前|之前|以
 
 
 _HEADING_YEAR = re.compile(r"((?:19|20)\d{2})\s*年(?!以来|来)")
+_OVER_YEARS = re.compile(r"新建|新增|新引进|新认定|新培育|累计|五年|年均|建成|完成|引进|培育|净增|增加")
 _SPAN_HEADING = re.compile(r"过去五年|五年来|以来的工作|“[十]+[一二三四五]五”|[十]+[一二三四五]五.{0,4}(?:时期|期间)")
 
 
@@ -149,7 +152,9 @@ def year_about(before: str, report_year: int | None, work_report: bool, target: 
             if len(years) == 1 and not _PLAN_SECTION.search(heading):
                 return int(years[0])  # 一、2020年工作和“十三五”发展回顾: the year's figures, mostly
             if _SPAN_HEADING.search(heading):
-                return None
+                if _OVER_YEARS.search(re.split(r"[，,；;]", before)[-1]) or report_year is None:
+                    return None  # 五年新建及改造提升公园76个: a total over the years reviewed
+                break  # 公园总数达173个: a level, as it stands at the end of the years reviewed
     if report_year is None:
         return None
     if work_report:
