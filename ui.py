@@ -1,6 +1,6 @@
 """Start the chat UI: `python ui.py [--host H] [--port P] [--auth user:pass] [--index DIR] [--allow-public]`.
 
-The same as `rag serve`; the app itself lives in `rag/ui.py`.
+The same as `rag serve`; the app itself lives in `rag/app/ui.py`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--allow-public", action="store_true", help="allow a non-loopback host without --auth")
     args = p.parse_args(argv)
 
-    from rag.ui import serve
+    from rag.app.ui import serve
 
     return serve(
         args.index,

@@ -1,12 +1,12 @@
-"""Calibrate the answerability decision (rag/support.py) on labelled questions, and print its curve.
+"""Calibrate the answerability decision (rag/answer/support.py) on labelled questions, and print its curve.
 
     python bench/answerability.py --index DIR [--questions bench/answerability.jsonl] [--fit]
 
 For every lookup question the best candidate sentence's evidence is collected; a logistic regression over
 its features separates answerable questions from unanswerable ones. Prints, for each threshold, the
 false "not found" (answerable questions refused) and false answers (unanswerable ones answered) apart,
-and with --fit the fitted weights to put in rag/support.py. Comparison questions are decided by whether a
-report gives a figure of the metric (rag/compare.py) and are counted, not fitted.
+and with --fit the fitted weights to put in rag/answer/support.py. Comparison questions are decided by whether a
+report gives a figure of the metric (rag/answer/compare.py) and are counted, not fitted.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.answer import answer_query, best_evidence  # noqa: E402
-from rag.embed import load_embedder  # noqa: E402
-from rag.evaluate import load_questions  # noqa: E402
-from rag.query import parse  # noqa: E402
-from rag.search import retrieve  # noqa: E402
-from rag.store import load_index  # noqa: E402
-from rag.support import THRESHOLD, WEIGHTS, confidence  # noqa: E402
+from rag.answer.answer import answer_query, best_evidence  # noqa: E402
+from rag.answer.support import THRESHOLD, WEIGHTS, confidence  # noqa: E402
+from rag.app.evaluate import load_questions  # noqa: E402
+from rag.embedding.embed import load_embedder  # noqa: E402
+from rag.question.query import parse  # noqa: E402
+from rag.retrieval import retrieve  # noqa: E402
+from rag.store.store import load_index  # noqa: E402
 
 FEATURES = [k for k in WEIGHTS if k != "bias"]
 
@@ -42,7 +42,7 @@ def collect(index, questions, embedder):
             rows.append({"id": q["id"], "label": label, "kind": "other", "answered": answer.mode != "not_found",
                          "right": _right(q, answer.answer) if answer.mode != "not_found" else False})
             continue
-        from rag.answer import with_report_years
+        from rag.answer.answer import with_report_years
 
         query = with_report_years(index, query, None)
         if query.period.report_years == () and query.regions:
@@ -108,13 +108,13 @@ def pipeline_curve(index, questions, thresholds=(0.3, 0.4, 0.5, 0.6, 0.7, 0.8)) 
     """The whole answer, not the confidence alone, at each threshold: what a user would see. A question is
     answered right when it holds every must_contain figure (an answerable one), or is not found (an
     unanswerable one); a false answer is an unanswerable one answered."""
-    import rag.support
-    from rag.answer import ask
+    import rag.answer.support
+    from rag.answer.answer import ask
 
-    lines, saved = [], rag.support.THRESHOLD
+    lines, saved = [], rag.answer.support.THRESHOLD
     try:
         for t in thresholds:
-            rag.support.THRESHOLD = t
+            rag.answer.support.THRESHOLD = t
             by_kind: dict[str, list[int]] = {}
             false_nf = false_ans = right = wrong = 0
             for q in questions:
@@ -135,7 +135,7 @@ def pipeline_curve(index, questions, thresholds=(0.3, 0.4, 0.5, 0.6, 0.7, 0.8)) 
             lines.append(f"threshold {t:.1f}: false answers {false_ans}/{n_un} ({100 * false_ans / max(n_un, 1):.1f}%: {kinds}); "
                          f"answerable: right {right}/{n_ans}, false not-found {false_nf}, wrong figure {wrong}")
     finally:
-        rag.support.THRESHOLD = saved
+        rag.answer.support.THRESHOLD = saved
     return lines
 
 

@@ -29,10 +29,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from test_limits import one_line_report, zip_bomb_docx  # noqa: E402
 
-from rag.answer import ask  # noqa: E402
+from rag.answer.answer import ask  # noqa: E402
 from rag.errors import IndexDamagedError  # noqa: E402
-from rag.live import LiveIndex  # noqa: E402
-from rag.store import add_reports, load_index, restore_report  # noqa: E402
+from rag.store.live import LiveIndex  # noqa: E402
+from rag.store.store import add_reports, load_index, restore_report  # noqa: E402
 
 QUESTION = "镜湖区受理法律援助案件多少件?"
 JINGHU = "004_b09f2e2d8cdb3710.txt"
@@ -64,14 +64,14 @@ class Server:
 
 def rag(*argv, stdin: bytes = b"", env: dict | None = None) -> subprocess.CompletedProcess:
     environ = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "rag.cli", *map(str, argv)], input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "rag.app.cli", *map(str, argv)], input=stdin, capture_output=True,
                           env=environ, cwd=ROOT, timeout=1200)  # fmt: skip
 
 
 def peak_mb(*argv, stdin: bytes = b"") -> tuple[subprocess.CompletedProcess, float]:
     """`rag ARGV…` as its own process, and the most memory it held (MB), as it reports itself at exit."""
     wrapper = ("import resource, runpy, sys\nsys.argv = ['rag', *sys.argv[1:]]\ntry:\n"
-               "    runpy.run_module('rag.cli', run_name='__main__')\nfinally:\n"
+               "    runpy.run_module('rag.app.cli', run_name='__main__')\nfinally:\n"
                "    print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)")  # fmt: skip
     environ = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", wrapper, *map(str, argv)], input=stdin, capture_output=True,
@@ -141,8 +141,8 @@ def zip_bomb(work: Path, index: Path) -> tuple[int, int, float, str]:
 
 
 def unpunctuated(work: Path, index: Path) -> tuple[int, int, float, str]:
-    from rag.ingest import read_report
-    from rag.sections import chunk_report
+    from rag.documents.ingest import read_report
+    from rag.documents.sections import chunk_report
 
     big = write(work / "line" / "镜湖区一行报告.txt", one_line_report(700_000))
     started = time.perf_counter()
@@ -159,7 +159,7 @@ def unpunctuated(work: Path, index: Path) -> tuple[int, int, float, str]:
 
 
 def lost_uploads(work: Path, index: Path) -> tuple[int, int, float, str]:
-    from rag.uploads import IndexService
+    from rag.app.uploads import IndexService
 
     own = work / "uploads-ix"
     shutil.copytree(index, own)
@@ -200,7 +200,7 @@ def formulas(work: Path, index: Path) -> tuple[int, int, float, str]:
 
     from test_export import comparison
 
-    from rag.export import write_csv, write_xlsx
+    from rag.app.export import write_csv, write_xlsx
 
     answer = comparison()
     hostile = '=HYPERLINK("http://evil.example/","点击")'
@@ -230,11 +230,11 @@ def read_only_and_full(work: Path, index: Path) -> tuple[int, int, float, str]:
     mounted = work / "mounted"
     mounted.mkdir()
     script = ('mount -t tmpfs -o size=64m tmpfs "$1" && cp -a "$2"/. "$1"/ && mount -o remount,ro "$1" || exit 99\n'
-              '"$PY" -m rag.cli index "$3" --index "$1"; mount -o remount,rw "$1"\n'
-              '"$PY" -m rag.cli index "$3" --index "$1" 2>"$1.err" & w=$!\n'
+              '"$PY" -m rag.app.cli index "$3" --index "$1"; mount -o remount,rw "$1"\n'
+              '"$PY" -m rag.app.cli index "$3" --index "$1" 2>"$1.err" & w=$!\n'
               'until grep -q 向量化 "$1.err" || ! kill -0 $w 2>/dev/null; do sleep 0.02; done\n'
               'dd if=/dev/zero of="$1/fill" bs=1M 2>/dev/null; wait $w; rm "$1/fill"; cat "$1.err" >&2\n'
-              '"$PY" -m rag.cli docs --index "$1" | wc -l')  # fmt: skip
+              '"$PY" -m rag.app.cli docs --index "$1" | wc -l')  # fmt: skip
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PY": sys.executable}
     done = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", mounted, index, report], capture_output=True,
                           text=True, env=env, timeout=600)  # fmt: skip

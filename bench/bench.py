@@ -12,7 +12,7 @@ In one run, on the same chunks:
      hit@1/@5 and MRR (hybrid, and dense alone, which shows a backend's difference most) on the
      development questions and on bench/calibration.jsonl, search and encode_query latency, peak RSS.
 
-A backend spec is NAME[:BATCH] (default batch: rag.embed.DOCUMENT_BATCH); "torch" is the embedder as it
+A backend spec is NAME[:BATCH] (default batch: rag.embedding.embed.DOCUMENT_BATCH); "torch" is the embedder as it
 was before backends. The builds run before the throughput test, each in a fresh process.
 Timings on a shared machine are noisy: compare the ratios measured in one run, not numbers across runs.
 """
@@ -66,9 +66,9 @@ def _peak_rss_mb() -> float:
 
 def sample_texts(paths: list[Path], n: int = SAMPLE) -> list[str]:
     """`n` chunks spread evenly over the reports under `paths`, as they are embedded."""
-    from rag.ingest import find_report_files, read_report
-    from rag.sections import chunk_report
-    from rag.store import searchable_text
+    from rag.documents.ingest import find_report_files, read_report
+    from rag.documents.sections import chunk_report
+    from rag.store.store import searchable_text
 
     texts = [searchable_text(c) for f in find_report_files(paths) for c in chunk_report(read_report(f))]
     step = max(1, len(texts) // n)
@@ -79,8 +79,8 @@ def throughput(texts: list[str], backends: list[str], rounds: int = 3) -> list[d
     """chunks/s per configuration, best of `rounds` interleaved rounds, with ratios to the first."""
     import numpy as np
 
-    from rag.embed import DOCUMENT_BATCH, load_embedder
-    from rag.onnx_backend import OnnxEncoder
+    from rag.embedding.embed import DOCUMENT_BATCH, load_embedder
+    from rag.embedding.onnx_backend import OnnxEncoder
 
     embedders = {b: load_embedder(backend=_spec(b)[0]) for b in backends}
     batches = {b: _spec(b)[1] or DOCUMENT_BATCH[_spec(b)[0]] for b in backends}
@@ -134,10 +134,10 @@ def throughput(texts: list[str], backends: list[str], rounds: int = 3) -> list[d
 
 
 def build(spec: str, paths: list[Path], question_files: list[Path]) -> dict:
-    from rag.embed import load_embedder
-    from rag.evaluate import evaluate, load_questions
-    from rag.search import search
-    from rag.store import add_reports, load_index
+    from rag.app.evaluate import evaluate, load_questions
+    from rag.embedding.embed import load_embedder
+    from rag.retrieval import search
+    from rag.store.store import add_reports, load_index
 
     backend, batch = _spec(spec)
     t = time.perf_counter()
@@ -193,7 +193,7 @@ def build(spec: str, paths: list[Path], question_files: list[Path]) -> dict:
 
 def search_latency_ms(index, rounds: int) -> tuple[float, float]:
     """Warm search latency over QUERIES: (p50, p95) in milliseconds."""
-    from rag.search import search
+    from rag.retrieval import search
 
     for q in QUERIES:
         search(index, q)

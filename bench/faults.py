@@ -36,11 +36,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from rag import integrity  # noqa: E402
-from rag.cli import main  # noqa: E402
+from rag.app.cli import main  # noqa: E402
 from rag.errors import RagError  # noqa: E402
-from rag.lock import index_lock  # noqa: E402
-from rag.store import EMBED_SLICE, add_reports, load_index  # noqa: E402
+from rag.store import integrity  # noqa: E402
+from rag.store.lock import index_lock  # noqa: E402
+from rag.store.store import EMBED_SLICE, add_reports, load_index  # noqa: E402
 
 SEEDS = ROOT / "seeds"
 TOPICS = ["公共法律服务", "行政复议", "行政执法", "普法宣传", "矛盾纠纷化解", "营商环境", "政务公开", "基层治理"]
@@ -68,7 +68,7 @@ class Writer:
     def __init__(self, *argv: str | Path):
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rag.cli", *map(str, argv)],
+            [sys.executable, "-m", "rag.app.cli", *map(str, argv)],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             env=env,

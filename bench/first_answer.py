@@ -51,7 +51,7 @@ def run(index: Path, warm: bool, wait_ready: bool) -> dict:
     env = {**os.environ, "RAG_WARMUP": "1" if warm else "0", "PYTHONPATH": str(ROOT)}
     started = time.monotonic()
     server = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "serve", "--index", str(index), "--port", str(port)],
+        [sys.executable, "-m", "rag.app.cli", "serve", "--index", str(index), "--port", str(port)],
         cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
     )  # fmt: skip
     ready = threading.Event()
@@ -102,7 +102,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "first_answer.json"))
     args = p.parse_args()
-    from rag.store import add_reports
+    from rag.store.store import add_reports
 
     with tempfile.TemporaryDirectory() as tmp:
         seeds = Path(tmp) / "seeds-index"

@@ -26,13 +26,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.divisions import divisions  # noqa: E402
-from rag.evaluate import load_questions  # noqa: E402
-from rag.facts import base_unit  # noqa: E402
-from rag.periods import planned_years, reviewed_years  # noqa: E402
-from rag.query import parse  # noqa: E402
-from rag.store import load_index  # noqa: E402
-from rag.thesaurus import load_thesaurus  # noqa: E402
+from rag.app.evaluate import load_questions  # noqa: E402
+from rag.documents.facts import base_unit  # noqa: E402
+from rag.language.divisions import divisions  # noqa: E402
+from rag.language.periods import planned_years, reviewed_years  # noqa: E402
+from rag.language.thesaurus import load_thesaurus  # noqa: E402
+from rag.question.query import parse  # noqa: E402
+from rag.store.store import load_index  # noqa: E402
 
 PROBES = sorted((ROOT / "bench" / "probes").glob("probe_*.jsonl"))
 SEED_KINDS = ("lookup_official", "lookup_everyday", "neighbour", "near_figure", "english")
@@ -131,7 +131,7 @@ def main() -> int:
 
 
 def _fact_like(figure: str):
-    from rag.facts import extract_facts
+    from rag.documents.facts import extract_facts
     from rag.types import Chunk
 
     text = f"数值{figure}。"

@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.ingest import find_report_files, read_report  # noqa: E402
+from rag.documents.ingest import find_report_files, read_report  # noqa: E402
 
 OPENING = 600
 

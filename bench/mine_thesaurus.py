@@ -3,7 +3,7 @@
     python bench/mine_thesaurus.py --index DIR [--top 80]
 
 Distinct metric phrases of at least 3 reports' facts are paired when they share a unit kind and are close
-by characters (bigram Jaccard) and in meaning (their vectors in rag/metric_vectors.py), but the thesaurus
+by characters (bigram Jaccard) and in meaning (their vectors in rag/store/metric_vectors.py), but the thesaurus
 does not yet give them one canonical name. The pairs are candidates to read, not to paste: keep by hand
 the ones that name one figure (本地生产总值 / 地区生产总值), drop the near ones (化解率 / 调解率).
 """
@@ -20,9 +20,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.facts import base_unit  # noqa: E402
-from rag.match import canonical_metric  # noqa: E402
-from rag.store import load_index  # noqa: E402
+from rag.answer.match import canonical_metric  # noqa: E402
+from rag.documents.facts import base_unit  # noqa: E402
+from rag.store.store import load_index  # noqa: E402
 
 
 def unit_kind(unit: str) -> str:

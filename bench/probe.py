@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag.answer import ask  # noqa: E402
-from rag.evaluate import citations_valid, load_questions  # noqa: E402
-from rag.store import load_index  # noqa: E402
+from rag.answer.answer import ask  # noqa: E402
+from rag.app.evaluate import citations_valid, load_questions  # noqa: E402
+from rag.store.store import load_index  # noqa: E402
 
 
 def answer_with_history(index, question: str, history: list[str]):

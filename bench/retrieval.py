@@ -16,12 +16,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag import search as S  # noqa: E402
-from rag.answer import with_report_years  # noqa: E402
-from rag.conversation import replay  # noqa: E402
-from rag.evaluate import evaluate, load_questions  # noqa: E402
-from rag.query import parse  # noqa: E402
-from rag.store import load_index  # noqa: E402
+from rag import retrieval as S  # noqa: E402
+from rag.answer.answer import with_report_years  # noqa: E402
+from rag.app.evaluate import evaluate, load_questions  # noqa: E402
+from rag.question.conversation import replay  # noqa: E402
+from rag.question.query import parse  # noqa: E402
+from rag.store.store import load_index  # noqa: E402
 
 
 def main() -> int:

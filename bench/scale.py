@@ -116,7 +116,7 @@ class Meanings:
 def step_build(base_path: Path, root: Path, copies: int) -> dict:
     import numpy as np
 
-    from rag import store
+    from rag.store import store
 
     base = store.load_index(base_path)
     reports = []
@@ -167,9 +167,9 @@ def _timed(timers: dict, name: str, fn):
 
 def step_serve(root: Path) -> dict:
 
-    from rag import layout, store
-    from rag.answer import ask
-    from rag.search import search
+    from rag.answer.answer import ask
+    from rag.retrieval import search
+    from rag.store import layout, store
 
     parts: dict[str, float] = defaultdict(float)
     store.verify_files = _timed(parts, "sizes and counts (verify_files)", store.verify_files)
@@ -257,9 +257,9 @@ def _recall(index, embedder) -> dict:
 
 def step_add(root: Path, report_file: Path) -> dict:
     """Add one new report (a seed report with a line added, so it is new), change it, remove it."""
-    from rag import layout, store
-    from rag.embed import load_embedder
-    from rag.store import add_reports, remove_report
+    from rag.embedding.embed import load_embedder
+    from rag.store import layout, store
+    from rag.store.store import add_reports, remove_report
 
     embedder = load_embedder()
     spent = {"embed": 0.0, "chunks": 0, "load": 0.0}
@@ -341,7 +341,7 @@ def main() -> None:
         print(json.dumps(steps[kind](*rest), ensure_ascii=False))
         return
 
-    from rag.store import add_reports, load_index
+    from rag.store.store import add_reports, load_index
 
     paths = [ROOT / "seeds"] + ([Path(args.corpus)] if Path(args.corpus).exists() else [])
     work = Path(args.work or tempfile.mkdtemp(prefix="rag-scale-"))

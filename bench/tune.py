@@ -18,10 +18,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from rag import search as search_module  # noqa: E402
-from rag import sections, store  # noqa: E402
-from rag.evaluate import evaluate, load_questions  # noqa: E402
-from rag.search import search  # noqa: E402
+from rag import retrieval as search_module  # noqa: E402
+from rag.app.evaluate import evaluate, load_questions  # noqa: E402
+from rag.documents import sections  # noqa: E402
+from rag.retrieval import search  # noqa: E402
+from rag.store import store  # noqa: E402
 
 DENSE_WEIGHTS = (0.1, 0.2, 0.3, 0.6, 1.0)
 

@@ -20,7 +20,7 @@ from rag.errors import IngestError
 # question took 3 s before the phrase bonus was made linear).
 MAX_QUESTION_CHARS = 500
 # A follow-up is read against the turns before it; a chat rarely needs more than the last few to say what
-# 那 / 其中 / 它 refers to, and each turn is parsed again on every question (rag/conversation.py's replay).
+# 那 / 其中 / 它 refers to, and each turn is parsed again on every question (rag/question/conversation.py's replay).
 MAX_HISTORY_TURNS = 10
 MAX_HISTORY_CHARS = MAX_QUESTION_CHARS  # each turn was a question, held to the same bound
 # One line of `rag ask -`: a JSON object with a question and a full history, its characters escaped
@@ -36,21 +36,21 @@ MAX_ZIP_RATIO = 100
 MAX_ZIP_MEMBERS = 10_000  # a .docx has a few dozen parts; a zip of a million empty files is another bomb
 ZIP_RATIO_FROM_BYTES = 10 * 2**20  # small files may compress well (a page of table borders); only big ones count
 MAX_PDF_PAGES = 3000  # the longest report seen is 120 pages
-# Characters of text one file may give: the 8 MB byte cap (rag/store.py) as GBK text, ~4M characters; a PDF's
+# Characters of text one file may give: the 8 MB byte cap (rag/store/store.py) as GBK text, ~4M characters; a PDF's
 # streams inflate (pypdf caps each at 75 MB, not their sum), so its text is held to this too.
 MAX_REPORT_CHARS = 4_000_000
 
 # Government reports as this project knows them begin with the People's Republic; a report is not dated
 # beyond next year (a 2026 report may be published in late 2025). A year outside is a misreading (1899 from
 # a heading, 2099 from a typo) and is not kept: one report dated 2099 moved 去年 and 近三年 for every question
-# on its index (rag/periods.py reads them from the newest report).
+# on its index (rag/language/periods.py reads them from the newest report).
 FIRST_REPORT_YEAR = 1949
 _TITLE_YEAR = re.compile(r"(?<!\d)(\d{4})\s*年")
 
 
 def report_year_problem(year: int | None, title: str = "") -> str:
     """Why `year` cannot be a report's year ("" when it can). An unknown year whose title names one outside
-    the span (1899年, which rag/metadata.py does not read as a year) is said too, not left silent."""
+    the span (1899年, which rag/documents/metadata.py does not read as a year) is said too, not left silent."""
     last = datetime.date.today().year + 1
     if year is None:
         named = _TITLE_YEAR.search(title)

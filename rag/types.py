@@ -30,7 +30,7 @@ class Report:
     encoding: str = "utf-8"
     sha256: str = ""  # of the source file's bytes
     text_sha256: str = ""  # of the normalised text (ingest.text_fingerprint): one value whatever the encoding
-    # What the report is, read from its text by rag/metadata.py ("" / () when unknown, or in an older index):
+    # What the report is, read from its text by rag/documents/metadata.py ("" / () when unknown, or in an older index):
     level: str = ""  # national | province | city | county | zone
     parents: tuple[str, ...] = ()  # 全国, 广东省, 深圳市 for 光明区
     named: str = ""  # the name the report calls its region by, when it is a former one (光明新区 for 光明区)
@@ -189,7 +189,7 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     rows: tuple[Row, ...] = ()
     related: tuple[Hit, ...] = field(default=(), compare=False)
-    query: object = field(default=None, compare=False)  # the rag.query.Query it answers: how it was read
+    query: object = field(default=None, compare=False)  # the rag.question.query.Query it answers: how it was read
 
     def to_json(self) -> dict:
         out = {

@@ -30,7 +30,7 @@ SMALL_REPORT = """青山区人民政府关于2024年法治政府建设情况的�
 @pytest.fixture(scope="session")
 def seeds_index(tmp_path_factory) -> Path:
     """An index of the five seed reports with the default model, built once."""
-    from rag.store import add_reports
+    from rag.store.store import add_reports
 
     path = tmp_path_factory.mktemp("seeds-index")
     result = add_reports(path, [SEEDS])
@@ -62,8 +62,8 @@ def catalog():
     import faiss
     import numpy as np
 
-    from rag.sections import chunk_report
-    from rag.store import FORMAT, Index, _build_bm25, segmenter_for
+    from rag.documents.sections import chunk_report
+    from rag.store.store import FORMAT, Index, _build_bm25, segmenter_for
     from rag.types import Report
 
     reports = {}

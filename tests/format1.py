@@ -1,5 +1,5 @@
 """An index as the store wrote it before segments (FORMAT 1), written from a loaded index: what tests of
-reading old indexes start from. The code is the old `rag/store.py _write`, less the embedding."""
+reading old indexes start from. The code is the old `rag/store/store.py _write`, less the embedding."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from rag.facts import FACTS_VERSION
-from rag.integrity import file_records
-from rag.metric_vectors import save_metric_vectors
-from rag.sections import CHUNKER_VERSION
-from rag.store import Index, _build_bm25
+from rag.documents.facts import FACTS_VERSION
+from rag.documents.sections import CHUNKER_VERSION
+from rag.store.integrity import file_records
+from rag.store.metric_vectors import save_metric_vectors
+from rag.store.store import Index, _build_bm25
 
 
 def write_format1(index: Index, root: Path, checksums: bool = True) -> Path:

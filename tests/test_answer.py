@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import ask
-from rag.store import add_reports, load_index
+from rag.answer.answer import ask
+from rag.store.store import add_reports, load_index
 
 pytestmark = pytest.mark.slow
 
@@ -351,7 +351,7 @@ def test_each_region_is_compared_by_its_latest_report(tmp_path):
 
 
 def test_metric_synonyms_are_one_metric():
-    from rag.match import metric_score
+    from rag.answer.match import metric_score
     from rag.types import Fact
 
     def fact(metric):
@@ -405,8 +405,8 @@ def test_a_summary_of_the_point_the_question_names_quotes_its_points_with_what_t
 
 
 def test_an_english_metric_is_named_by_the_nearest_fact_metrics_in_meaning(seeds):
-    from rag.match import named_in_reports
-    from rag.query import parse
+    from rag.answer.match import named_in_reports
+    from rag.question.query import parse
 
     asked = parse("What was the online publication rate of court judgments in Diaobingshan in 2022?", seeds)
     assert "裁判文书上网率" not in asked.metric_forms  # the gloss: 线上公开法院裁判

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from rag.charts import ACTUAL, CHANGE, ESTIMATE, TARGET, chart_figure, chart_kind, chart_panels, left_out
+from rag.app.charts import ACTUAL, CHANGE, ESTIMATE, TARGET, chart_figure, chart_kind, chart_panels, left_out
 from rag.types import Answer, Citation, Row
 
 

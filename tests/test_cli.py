@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.cli import main
-from rag.store import load_index
+from rag.app.cli import main
+from rag.store.store import load_index
 
 pytestmark = pytest.mark.slow
 
@@ -257,7 +257,7 @@ def test_chat_answers_a_follow_up_in_the_terminal(seeds_index, capsys, monkeypat
 
 
 def test_a_users_thesaurus_file_adds_their_words(seeds_index, capsys, tmp_path, monkeypatch):
-    from rag.thesaurus import load_thesaurus
+    from rag.language.thesaurus import load_thesaurus
 
     mine = tmp_path / "我的词表.tsv"
     mine.write_text("metric\t法律援助案件\t援助官司\t件\n", encoding="utf-8")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rag.corrections import (
+from rag.store.corrections import (
     Correction,
     apply_corrections,
     correction_for,
@@ -55,8 +55,8 @@ def test_a_row_names_a_report_by_id_file_name_or_path_and_kind_is_read_off_the_t
 
 
 def test_a_loaded_index_answers_with_the_corrected_year_and_region(seeds_index):
-    from rag.answer import ask
-    from rag.store import load_index
+    from rag.answer.answer import ask
+    from rag.store.store import load_index
 
     index = load_index(seeds_index)
     assert apply_corrections(index, {}) is index
@@ -73,8 +73,8 @@ def test_a_loaded_index_answers_with_the_corrected_year_and_region(seeds_index):
 
 
 def test_a_correction_made_in_the_ui_survives_re_indexing(index_copy):
-    from rag.store import add_reports
-    from rag.ui_reports import CorrectedService, save_fix
+    from rag.app.ui_reports import CorrectedService, save_fix
+    from rag.store.store import add_reports
 
     service = CorrectedService(index_copy)
     assert "已更正" in save_fix(service, JINGHU, "镜湖区", "2023", "法治政府建设情况报告")

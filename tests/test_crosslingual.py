@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.crosslingual import chinese_terms, english_terms, has_cjk, pinyin_spellings
-from rag.places import gazetteer_for
+from rag.language.crosslingual import chinese_terms, english_terms, has_cjk, pinyin_spellings
+from rag.language.places import gazetteer_for
 
 SEED_REGIONS = ["鹿城区", "红谷滩区", "调兵山市", "高区", "镜湖区"]
 
@@ -66,8 +66,8 @@ def test_has_cjk():
 
 @pytest.mark.slow
 def test_an_english_question_is_answered_with_a_chinese_quote(seeds_index):
-    from rag.answer import ask
-    from rag.store import load_index
+    from rag.answer.answer import ask
+    from rag.store.store import load_index
 
     index = load_index(seeds_index)
     answer = ask(index, "How many people's mediation committees does Honggutan have?")
@@ -79,8 +79,8 @@ def test_an_english_question_is_answered_with_a_chinese_quote(seeds_index):
 
 @pytest.mark.slow
 def test_an_english_question_the_reports_do_not_answer_is_not_found(seeds_index):
-    from rag.answer import ask
-    from rag.store import load_index
+    from rag.answer.answer import ask
+    from rag.store.store import load_index
 
     answer = ask(load_index(seeds_index), "What was the unemployment rate in Jinghu in 2024?")
     assert answer.mode == "not_found" and not answer.citations

@@ -13,11 +13,11 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from rag import e5_rebuild, embed, onnx_backend
-from rag.e5_rebuild import build_e5_model, dequantize_q4_0, e5_model_dir
-from rag.embed import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, MINILM, load_embedder
+from rag.embedding import e5_rebuild, embed, onnx_backend
+from rag.embedding.e5_rebuild import build_e5_model, dequantize_q4_0, e5_model_dir
+from rag.embedding.embed import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, MINILM, load_embedder
+from rag.embedding.onnx_backend import OnnxEncoder, export_onnx
 from rag.errors import IndexMismatchError, RagError
-from rag.onnx_backend import OnnxEncoder, export_onnx
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 QUERIES = [
@@ -365,7 +365,7 @@ def test_a_crashed_export_leaves_nothing_a_loader_would_use(monkeypatch, tmp_pat
 
 @pytest.mark.slow
 def test_an_index_records_its_backend_and_refuses_another_kind_of_vectors(tmp_path, small_report):
-    from rag.store import add_reports, check_model, load_index
+    from rag.store.store import add_reports, check_model, load_index
 
     add_reports(tmp_path / "int8", [small_report], backend="onnx-int8")
     index = load_index(tmp_path / "int8")
@@ -382,7 +382,7 @@ def test_an_index_records_its_backend_and_refuses_another_kind_of_vectors(tmp_pa
 
 
 def test_an_index_from_before_backends_reads_as_torch(tmp_path):
-    from rag.store import Index
+    from rag.store.store import Index
 
     index = Index(tmp_path, {"model": DEFAULT_MODEL}, {}, [], np.zeros((0, 384)), [], [], None, None)
     assert index.backend == "torch"

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from rag.answer import ask
-from rag.evaluate import (
+from rag.answer.answer import ask
+from rag.app.evaluate import (
     answer_correct,
     citations_valid,
     evaluate,
@@ -16,8 +16,8 @@ from rag.evaluate import (
     format_report,
     load_questions,
 )
-from rag.search import search
-from rag.store import load_index
+from rag.retrieval import search
+from rag.store.store import load_index
 from rag.types import Answer, Chunk, Citation, Hit
 
 pytestmark = pytest.mark.slow

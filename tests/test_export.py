@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import csv
 
-from rag.export import DATA_HEADERS, export_files, memo_text, table_rows, write_csv, write_docx, write_xlsx
+from rag.app.export import (
+    DATA_HEADERS,
+    export_files,
+    memo_text,
+    table_rows,
+    write_csv,
+    write_docx,
+    write_xlsx,
+)
 from rag.types import Answer, Citation, Row
 
 QUOTES = ["2024年全区新收行政复议案件120件,办结87件,调解结案44件,调解率达50.6%。", "全年行政复议调解率达33.3%。"]

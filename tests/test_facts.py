@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.facts import base_unit, extract_facts, normalized_value
-from rag.match import metric_score
-from rag.query import parse
+from rag.answer.match import metric_score
+from rag.documents.facts import base_unit, extract_facts, normalized_value
+from rag.question.query import parse
 from rag.types import Chunk, Fact
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -315,7 +315,7 @@ def test_court_appearance_rate_prefers_its_own_head(seed_facts):
     assert metric_score("行政机关负责人出庭应诉率", "行政诉讼", loss_rate) < 0.45
 
 
-# ---------------------------------------------------------------- the metric a question asks (rag/query.py)
+# ---------------------------------------------------------------- the metric a question asks (rag/question/query.py)
 
 
 @pytest.mark.parametrize(
@@ -417,7 +417,7 @@ def test_a_target_list_ending_in_a_task_to_complete_still_sets_targets():
 
 
 def test_the_growth_of_a_count_is_not_the_growth_of_money_asked(catalog):
-    from rag.match import counted_otherwise
+    from rag.answer.match import counted_otherwise
 
     facts = _corpus_sentence("湖北省_2025_政府工作报告.txt", "外贸实绩企业达到9570家")
     firms = next(f for f in facts if f.value == 8.6 and f.kind == "change")
@@ -460,7 +460,7 @@ def test_a_net_increase_is_a_change_and_the_total_after_it_a_level():
     ("调解率达98%以上。", ["98%以上"]),
 ])
 def test_a_figure_is_shown_as_the_report_writes_it(sentence, written):
-    from rag.answer import figure
+    from rag.answer.answer import figure
 
     chunk = Chunk("d", 0, len(sentence), sentence, (), "青山区2024年法治政府建设情况的报告", "青山区", 2024)
     assert [figure(f) for f in extract_facts(chunk)] == written

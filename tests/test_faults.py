@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import NO_CONTENT, ask
-from rag.cli import main
+from rag.answer.answer import NO_CONTENT, ask
+from rag.app.cli import main
+from rag.app.uploads import IndexService
+from rag.documents.ingest import read_report
 from rag.errors import IndexBusyError, IndexDamagedError
-from rag.ingest import read_report
-from rag.lock import index_lock
-from rag.store import add_reports, load_index, remove_report
-from rag.uploads import IndexService
+from rag.store.lock import index_lock
+from rag.store.store import add_reports, load_index, remove_report
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +58,7 @@ def rag_process(*argv: str | Path) -> subprocess.Popen:
     """`rag ARGV…` as its own process, the way two users at two terminals run it."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     return subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", *map(str, argv)],
+        [sys.executable, "-m", "rag.app.cli", *map(str, argv)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -153,7 +153,7 @@ def test_a_writer_that_cannot_get_the_lock_fails_clearly(index_copy, small_repor
 
 def test_the_lock_of_a_killed_writer_is_taken_over(index_copy):
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from rag.lock import index_lock\n"
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from rag.store.lock import index_lock\n"
          "with index_lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(120)", str(index_copy)],
         stdout=subprocess.PIPE, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
     )  # fmt: skip
@@ -228,7 +228,7 @@ DAMAGE += [("reports.jsonl", "lines dropped"), ("vocab.jsonl", "lines dropped"),
 
 
 def damage(index: Path, name: str, how: str) -> None:
-    """Damage a file of the live version (one of a segment's, rag/layout.py, when it has no such file itself)."""
+    """Damage a file of the live version (one of a segment's, rag/store/layout.py, when it has no such file itself)."""
     path = _version(index) / name
     if not path.exists():
         (path,) = _version(index).glob(f"seg-*/{name}")
@@ -400,7 +400,7 @@ def test_a_replaced_or_removed_report_can_be_restored_and_every_change_is_audite
 def test_a_running_server_sees_a_report_another_process_removed(index_copy):
     """Before: after `rag remove` while `rag serve` ran, the removed report was still quoted and listed until a
     restart or the next upload."""
-    from rag.live import LiveIndex
+    from rag.store.live import LiveIndex
 
     live, service = LiveIndex(index_copy), IndexService(index_copy)
     question = "镜湖区受理法律援助案件多少件?"
@@ -434,8 +434,8 @@ def test_a_read_only_index_folder_is_one_line_before_any_embedding_and_keeps_ser
     mounted.mkdir()
     done = in_own_mounts(
         'mount -t tmpfs -o size=64m tmpfs "$1" && cp -a "$2"/. "$1"/ && mount -o remount,ro "$1" || exit 99\n'
-        '"$PY" -m rag.cli index "$3" --index "$1"; echo "exit $?"\n'
-        '"$PY" -m rag.cli docs --index "$1" | wc -l',
+        '"$PY" -m rag.app.cli index "$3" --index "$1"; echo "exit $?"\n'
+        '"$PY" -m rag.app.cli docs --index "$1" | wc -l',
         mounted, index_copy, small_report,
     )  # fmt: skip
     assert done.stdout.splitlines() == ["exit 1", "5"], done.stdout + done.stderr  # and `rag docs` still reads it
@@ -448,10 +448,10 @@ def test_a_full_disk_is_one_line_and_the_last_good_index_keeps_serving(index_cop
     mounted.mkdir()
     done = in_own_mounts(
         'mount -t tmpfs -o size=64m tmpfs "$1" && cp -a "$2"/. "$1"/ || exit 99\n'
-        '"$PY" -m rag.cli index "$3" --index "$1" 2>"$1.err" & writer=$!\n'
+        '"$PY" -m rag.app.cli index "$3" --index "$1" 2>"$1.err" & writer=$!\n'
         'until grep -q 向量化 "$1.err" || ! kill -0 $writer 2>/dev/null; do sleep 0.02; done\n'
         'dd if=/dev/zero of="$1/fill" bs=1M 2>/dev/null; wait $writer; echo "exit $?"\n'
-        'rm "$1/fill"; "$PY" -m rag.cli docs --index "$1" | wc -l; ls -a "$1" | grep -c "^\\.tmp" ; cat "$1.err"',
+        'rm "$1/fill"; "$PY" -m rag.app.cli docs --index "$1" | wc -l; ls -a "$1" | grep -c "^\\.tmp" ; cat "$1.err"',
         mounted, index_copy, small_report,
     )  # fmt: skip
     out = done.stdout.splitlines()
@@ -466,7 +466,7 @@ def test_too_little_room_is_said_before_the_embedding(index_copy, small_report):
     mounted.mkdir()
     done = in_own_mounts(
         'mount -t tmpfs -o size=3m tmpfs "$1" && cp -a "$2"/. "$1"/ || exit 99\n'
-        '"$PY" -m rag.cli index "$3" --index "$1"; echo "exit $?"',
+        '"$PY" -m rag.app.cli index "$3" --index "$1"; echo "exit $?"',
         mounted, index_copy, small_report,
     )  # fmt: skip
     assert done.stdout.splitlines()[-1] == "exit 1" and "向量化" not in done.stderr

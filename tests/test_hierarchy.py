@@ -1,7 +1,7 @@
 """Places as a hierarchy: the nation's own report, a city beside its districts, a place renamed between reports.
 
 Every report here is named as a publisher might (no region or year in the file name); what each is comes
-from its text (rag/metadata.py).
+from its text (rag/documents/metadata.py).
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import ask
-from rag.store import add_reports, load_index
+from rag.answer.answer import ask
+from rag.store.store import add_reports, load_index
 
 pytestmark = pytest.mark.slow
 NATIONAL_2024 = (Path(__file__).parent / "data" / "national_2024.txt").read_text(encoding="utf-8")

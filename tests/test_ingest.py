@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from rag.documents.ingest import SUPPORTED, decode_bytes, find_report_files, read_report
 from rag.errors import IngestError
-from rag.ingest import SUPPORTED, decode_bytes, find_report_files, read_report
 from rag.types import Report
 
 ROOT = Path(__file__).resolve().parent.parent

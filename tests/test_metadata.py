@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.ingest import read_report
+from rag.documents.ingest import read_report
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

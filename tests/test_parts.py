@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer import ask
-from rag.parts import split_parts
-from rag.store import load_index
+from rag.answer.answer import ask
+from rag.question.parts import split_parts
+from rag.store.store import load_index
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.answer import ask
-from rag.evaluate import evaluate, load_questions, retrieve_for
-from rag.store import load_index
+from rag.answer.answer import ask
+from rag.app.evaluate import evaluate, load_questions, retrieve_for
+from rag.store.store import load_index
 
 pytestmark = pytest.mark.slow
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from rag.asked import read_threshold
-from rag.conversation import replay
-from rag.evaluate import parse_accuracy
-from rag.query import parse
+from rag.app.evaluate import parse_accuracy
+from rag.question.asked import read_threshold
+from rag.question.conversation import replay
+from rag.question.query import parse
 
 CASES = Path(__file__).parent / "data" / "parse_cases.jsonl"
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from rag.render import chat_markdown, clean_heading, comparison_html, heading_only, reports_html, sources_html
+from rag.app.render import (
+    chat_markdown,
+    clean_heading,
+    comparison_html,
+    heading_only,
+    reports_html,
+    sources_html,
+)
 from rag.types import Answer, Chunk, Citation, Hit, Row
 
 QUOTE = "2024年全区新收行政复议案件120件,调解率达50.6%。"

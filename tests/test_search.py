@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.places import gazetteer_for
-from rag.search import METHODS, search
-from rag.store import load_index
+from rag.language.places import gazetteer_for
+from rag.retrieval import METHODS, search
+from rag.store.store import load_index
 
 pytestmark = pytest.mark.slow
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.sections import MAX_CHARS, chunk_report, heading_of
+from rag.documents.sections import MAX_CHARS, chunk_report, heading_of
 from rag.types import Report
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"

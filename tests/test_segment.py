@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.segment import Segmenter, normalize
+from rag.language.segmentation import Segmenter, normalize
 
 
 def test_region_names_are_never_split():

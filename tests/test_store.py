@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from rag.errors import IndexMismatchError, IndexNotFoundError, IndexWriteError, UnknownDocError
-from rag.store import add_reports, check_model, load_index, remove_report, searchable_text
+from rag.store.store import add_reports, check_model, load_index, remove_report, searchable_text
 
 pytestmark = pytest.mark.slow
 

@@ -47,7 +47,7 @@ HOSTILE_REPORT = """白云区2024年法治政府建设情况的报告
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "example.org"])
 def test_public_host_without_auth_is_refused(host, tmp_path, capsys):
-    from rag.ui import serve
+    from rag.app.ui import serve
 
     assert serve(tmp_path / "index", host=host, port=free_port()) == 2
     err = capsys.readouterr().err
@@ -65,7 +65,7 @@ def test_launcher_refuses_public_host_without_auth(tmp_path, capsys, monkeypatch
 
 
 def test_bad_auth_is_refused(tmp_path, capsys):
-    from rag.ui import serve
+    from rag.app.ui import serve
 
     assert serve(tmp_path / "index", host="0.0.0.0", auth="no-colon") == 2
     assert "user:pass" in capsys.readouterr().err
@@ -74,7 +74,7 @@ def test_bad_auth_is_refused(tmp_path, capsys):
 @pytest.mark.slow
 @pytest.mark.browser
 def test_first_view_shows_title_examples_and_reports(page, ui_index):
-    from rag.store import load_index
+    from rag.store.store import load_index
 
     assert "报告问答" in page.title()
     body = page.inner_text("body")
@@ -198,8 +198,8 @@ def test_hostile_report_renders_as_inert_text(page, tmp_path):
 def test_api_ask_returns_the_same_object_as_rag_ask_json(app_url, ui_index):
     from gradio_client import Client
 
-    from rag.answer import ask
-    from rag.store import load_index
+    from rag.answer.answer import ask
+    from rag.store.store import load_index
 
     question = "哪个区复议调解率最高？"
     got = Client(app_url, verbose=False).predict(question, [], [], api_name="/ask")
@@ -269,8 +269,8 @@ def test_a_namesake_upload_replaces_only_when_ticked(page, tmp_path):
 
 
 def test_api_arguments_are_checked_in_one_chinese_line():
+    from rag.app.ui import api_arguments
     from rag.errors import ArgumentError
-    from rag.ui import api_arguments
 
     assert api_arguments(" 问题 ", "镜湖区", "2024") == ("问题", ["镜湖区"], [2024])
     assert api_arguments("问题", ["镜湖区", "鹿城区"], [2023, "2024"]) == ("问题", ["镜湖区", "鹿城区"], [2023, 2024])
@@ -302,10 +302,10 @@ def test_api_answers_bad_arguments_in_chinese_and_takes_a_region_string(app_url)
 def test_a_damaged_index_is_a_message_in_the_ui_not_a_crash(index_copy):
     from gradio_client import Client
 
-    from rag.ui import build_app, launch
+    from rag.app.ui import build_app, launch
 
     version = index_copy / (index_copy / "CURRENT").read_text(encoding="utf-8")
-    next(version.glob("seg-*/chunks.npy")).write_bytes(b"")  # a segment's file (rag/layout.py)
+    next(version.glob("seg-*/chunks.npy")).write_bytes(b"")  # a segment's file (rag/store/layout.py)
     app = build_app(index_copy)
     assert "索引已损坏" in app.rag_service.problem and "chunks.npy" in app.rag_service.problem
     _, url, _ = launch(app, port=free_port(), block=False)
@@ -317,10 +317,10 @@ def test_a_damaged_index_is_a_message_in_the_ui_not_a_crash(index_copy):
 
 
 def test_allow_public_warns_and_prints_the_address_it_binds(tmp_path, capsys, monkeypatch):
-    import rag.ui
+    import rag.app.ui
 
-    monkeypatch.setattr(rag.ui, "launch", lambda app, **kwargs: None)
-    assert rag.ui.serve(tmp_path / "index", host="0.0.0.0", port=8123, allow_public=True, seeds=None) == 0
+    monkeypatch.setattr(rag.app.ui, "launch", lambda app, **kwargs: None)
+    assert rag.app.ui.serve(tmp_path / "index", host="0.0.0.0", port=8123, allow_public=True, seeds=None) == 0
     err = capsys.readouterr().err
     assert "警告" in err and "0.0.0.0:8123" in err and "--auth" in err
     assert "http://0.0.0.0:8123（所有网络接口" in err
@@ -384,8 +384,8 @@ def test_the_conversation_downloads_as_word_and_the_table_as_csv_and_xlsx(page, 
     from docx import Document
     from openpyxl import load_workbook
 
-    from rag.answer import ask
-    from rag.store import load_index
+    from rag.answer.answer import ask
+    from rag.store.store import load_index
 
     first, second = "镜湖区2024年受理法律援助案件多少件？", "各区行政诉讼出庭应诉率分别是多少？"
     ask_chat(page, first)
@@ -437,15 +437,15 @@ SERIES = {
 def test_first_run_shows_the_index_building_then_a_series_is_a_line_chart(browser, tmp_path, monkeypatch):
     import threading
 
-    import rag.uploads
-    from rag.ui import build_app, launch
+    import rag.app.uploads
+    from rag.app.ui import build_app, launch
 
     folder = tmp_path / "reports"
     folder.mkdir()
     for year, body in SERIES.items():
         (folder / f"青山区{year}年报告.txt").write_text(
             f"青山区人民政府关于{year}年法治政府建设情况的报告\n\n一、主要举措和成效\n（一）公共法律服务\n{body}\n", encoding="utf-8")
-    gate, real = threading.Event(), rag.uploads.add_reports
+    gate, real = threading.Event(), rag.app.uploads.add_reports
 
     def held(*args, embedded=None, **kwargs):  # the first build stops at its first progress report until told
         def on_embedded(done, total):
@@ -455,7 +455,7 @@ def test_first_run_shows_the_index_building_then_a_series_is_a_line_chart(browse
 
         return real(*args, embedded=on_embedded, **kwargs)
 
-    monkeypatch.setattr(rag.uploads, "add_reports", held)
+    monkeypatch.setattr(rag.app.uploads, "add_reports", held)
     app = build_app(tmp_path / "index", seeds=folder)
     _, url, _ = launch(app, port=free_port(), block=False)
     context = browser.new_context(viewport={"width": WIDE, "height": 1000}, locale="zh-CN")

@@ -52,16 +52,16 @@ FIRST_LINE_JS = """(el) => {
 
 def slowed(monkeypatch, seconds: float, marker: str):
     """Questions containing `marker` take `seconds` longer to answer (the real answer, later)."""
-    import rag.ui_answer
+    import rag.app.ui_answer
 
-    real = rag.ui_answer.ask
+    real = rag.app.ui_answer.ask
 
     def slow(index, question, **kwargs):
         if marker in question:
             time.sleep(seconds)
         return real(index, question, **kwargs)
 
-    monkeypatch.setattr(rag.ui_answer, "ask", slow)
+    monkeypatch.setattr(rag.app.ui_answer, "ask", slow)
 
 
 def send(page, question: str) -> None:
@@ -132,8 +132,8 @@ def test_a_20000_character_question_is_refused_at_once_and_never_echoed_whole(pa
 
 
 def test_clicking_a_citation_opens_the_report_at_the_quote(page, browser, ui_index, tmp_path):
-    from rag.answer import ask
-    from rag.store import load_index
+    from rag.answer.answer import ask
+    from rag.store.store import load_index
 
     want = ask(load_index(ui_index), LEGAL_AID).citations[0]
     ask_chat(page, LEGAL_AID)
@@ -269,7 +269,7 @@ def test_on_a_phone_the_answer_opens_at_its_first_line(browser, app_url):
 @pytest.fixture
 def private_app(index_copy):
     """An app of its own over a private copy of the seeds index: its reports may be corrected and removed."""
-    from rag.ui import build_app, launch
+    from rag.app.ui import build_app, launch
 
     app = build_app(index_copy)
     _, url, _ = launch(app, port=free_port(), block=False)
@@ -361,7 +361,7 @@ def test_gradio_and_plotly_speak_chinese_in_an_english_browser(browser, app_url)
 def test_the_viewer_asks_for_the_login_like_the_chat(index_copy):
     import httpx
 
-    from rag.ui import build_app, launch
+    from rag.app.ui import build_app, launch
 
     app = build_app(index_copy, warm=False)
     _, url, _ = launch(app, port=free_port(), auth=("reader", "secret"), block=False)

@@ -10,8 +10,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from rag.app.ui_chat import MAX_QUESTION_CHARS, Chat, refusal
 from rag.types import Answer
-from rag.ui_chat import MAX_QUESTION_CHARS, Chat, refusal
 
 PARTS = ("question", "chatbot", "stop", "saved", "answered", "turn_label", "reading", "numbers", "chart", "chart_note",
          "rows", "csv", "xlsx", "docx", "sources", "copy_all")  # fmt: skip
@@ -51,9 +51,9 @@ def test_stop_marks_the_waiting_turns_and_what_comes_back_later_is_dropped():
 
 
 def test_a_conversation_goes_to_the_browser_and_comes_back_with_its_answers(seeds_index):
-    from rag.answer import ask
-    from rag.charts import chart_panels
-    from rag.store import load_index
+    from rag.answer.answer import ask
+    from rag.app.charts import chart_panels
+    from rag.store.store import load_index
 
     index = load_index(seeds_index)
     chat = Chat()
@@ -81,7 +81,7 @@ def test_a_conversation_goes_to_the_browser_and_comes_back_with_its_answers(seed
 
 
 def handlers(index):
-    from rag.ui_answer import ChatHandlers
+    from rag.app.ui_answer import ChatHandlers
 
     service = SimpleNamespace(index=index, building=False, problem="", wait_warm=lambda: True)
     return ChatHandlers(service, SimpleNamespace(**{name: name for name in PARTS}))
@@ -100,16 +100,16 @@ def run(make):
 
 
 def test_an_answer_over_the_time_limit_is_given_up_and_the_next_one_answered(seeds_index, monkeypatch):
-    import rag.ui_answer
-    from rag.store import load_index
+    import rag.app.ui_answer
+    from rag.store.store import load_index
 
     def ask(index, question, **kwargs):
         if question == "慢":
             time.sleep(1.5)
         return Answer(question, f"答：{question}", "lookup")
 
-    monkeypatch.setattr(rag.ui_answer, "ask", ask)
-    monkeypatch.setattr(rag.ui_answer, "ANSWER_SECONDS", 0.3)
+    monkeypatch.setattr(rag.app.ui_answer, "ask", ask)
+    monkeypatch.setattr(rag.app.ui_answer, "ANSWER_SECONDS", 0.3)
     h, chat = handlers(load_index(seeds_index)), Chat()
     h.enqueue("慢", chat, [], [])
     h.enqueue("快", chat, [], [])
@@ -123,14 +123,14 @@ def test_an_answer_over_the_time_limit_is_given_up_and_the_next_one_answered(see
 
 
 def test_a_cancelled_drain_stops_at_once_and_drops_the_late_answer(seeds_index, monkeypatch):
-    import rag.ui_answer
-    from rag.store import load_index
+    import rag.app.ui_answer
+    from rag.store.store import load_index
 
     def ask(index, question, **kwargs):
         time.sleep(1.0)
         return Answer(question, "迟到的答案", "lookup")
 
-    monkeypatch.setattr(rag.ui_answer, "ask", ask)
+    monkeypatch.setattr(rag.app.ui_answer, "ask", ask)
     h, chat = handlers(load_index(seeds_index)), Chat()
     h.enqueue("问", chat, [], [])
 

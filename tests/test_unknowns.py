@@ -11,8 +11,8 @@ import itertools
 
 import pytest
 
-from rag.answer import ask
-from rag.store import add_reports, load_index
+from rag.answer.answer import ask
+from rag.store.store import add_reports, load_index
 
 pytestmark = pytest.mark.slow
 

@@ -8,10 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.errors import RagError
-from rag.ingest import read_report
-from rag.store import IndexingResult
-from rag.uploads import (
+from rag.app.uploads import (
     CHARS_PER_CHUNK,
     CHUNKS_PER_SECOND,
     MAX_UPLOAD_CHARS,
@@ -22,6 +19,9 @@ from rag.uploads import (
     progress_html,
     upload_html,
 )
+from rag.documents.ingest import read_report
+from rag.errors import RagError
+from rag.store.store import IndexingResult
 
 LINE = "全年受理法律援助案件321件，人民调解化解率达97.5%，行政复议调解率达50.6%。\n"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qs, urlparse
 
+from rag.app.ui_viewer import add_viewer_route, headings, quote_span, report_page, viewer_link
 from rag.types import Report
-from rag.ui_viewer import add_viewer_route, headings, quote_span, report_page, viewer_link
 
 TEXT = """白云区2024年法治政府建设情况的报告
 

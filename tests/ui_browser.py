@@ -72,7 +72,7 @@ def ui_index(seeds_index, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def app_url(ui_index):
-    from rag.ui import build_app, launch
+    from rag.app.ui import build_app, launch
 
     app = build_app(ui_index)
     _, url, _ = launch(app, port=free_port(), block=False)
