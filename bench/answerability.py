@@ -25,7 +25,7 @@ from rag.answer.answer import answer_query, best_evidence  # noqa: E402
 from rag.answer.support import THRESHOLD, WEIGHTS, confidence  # noqa: E402
 from rag.app.evaluate import load_questions  # noqa: E402
 from rag.embedding.embed import load_embedder  # noqa: E402
-from rag.question.query import parse  # noqa: E402
+from rag.question.parse import parse  # noqa: E402
 from rag.retrieval import retrieve  # noqa: E402
 from rag.store.store import load_index  # noqa: E402
 

@@ -31,7 +31,7 @@ from rag.documents.facts import base_unit  # noqa: E402
 from rag.language.divisions import divisions  # noqa: E402
 from rag.language.periods import planned_years, reviewed_years  # noqa: E402
 from rag.language.thesaurus import load_thesaurus  # noqa: E402
-from rag.question.query import parse  # noqa: E402
+from rag.question.parse import parse  # noqa: E402
 from rag.store.store import load_index  # noqa: E402
 
 PROBES = sorted((ROOT / "bench" / "probes").glob("probe_*.jsonl"))

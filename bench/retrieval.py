@@ -19,8 +19,7 @@ sys.path.insert(0, str(ROOT))
 from rag import retrieval as S  # noqa: E402
 from rag.answer.answer import with_report_years  # noqa: E402
 from rag.app.evaluate import evaluate, load_questions  # noqa: E402
-from rag.question.conversation import replay  # noqa: E402
-from rag.question.query import parse  # noqa: E402
+from rag.question.parse import parse, replay  # noqa: E402
 from rag.store.store import load_index  # noqa: E402
 
 

@@ -3,7 +3,7 @@
 The public API, by stage (docs/architecture.md draws the map):
 
     index = load_index("index")                  # rag.store.store; add_reports / remove_report write it
-    query = parse("哪个区复议调解率最高?", index)    # rag.question.query: the question read once
+    query = parse("哪个区复议调解率最高?", index)    # rag.question.parse: the question read once
     hits = search(index, "法律援助")                # rag.retrieval
     answer = ask(index, "镜湖区2024年受理法律援助案件多少件?")   # rag.answer.answer → Answer
 
@@ -25,9 +25,9 @@ _LAZY = {
     "ask": "rag.answer.answer",
     "answer_query": "rag.answer.answer",
     "search": "rag.retrieval",
-    "parse": "rag.question.query",
+    "parse": "rag.question.parse",
     "Query": "rag.question.query",
-    "replay": "rag.question.conversation",
+    "replay": "rag.question.parse",
     "Index": "rag.store.index",
     "load_index": "rag.store.store",
     "add_reports": "rag.store.store",
@@ -45,8 +45,8 @@ __all__ = [
 
 if TYPE_CHECKING:
     from rag.answer.answer import answer_query, ask
-    from rag.question.conversation import replay
-    from rag.question.query import Query, parse
+    from rag.question.parse import parse, replay
+    from rag.question.query import Query
     from rag.retrieval import search
     from rag.store.index import Index
     from rag.store.store import (

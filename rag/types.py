@@ -5,6 +5,7 @@ ingest → Report → sections → Chunk → store/search → Hit → facts → 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 
@@ -213,8 +214,6 @@ def _short_heading(heading: str) -> str:
 
     A heading whose numeral the source lost ('、2024年度主要工作安排') is cited without the stray '、'.
     """
-    import re
-
     heading = heading.strip().lstrip("、，,.。；;：:")
     m = re.match(r"^\s*([一二三四五六七八九十百]+、|[（(][一二三四五六七八九十]+[)）]|\d+[.．、]|[（(]\d+[)）]|[一二三四五六七八九十]+是)", heading)
     return m.group(1).replace("（", "(").replace("）", ")") if m else heading

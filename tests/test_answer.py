@@ -406,7 +406,7 @@ def test_a_summary_of_the_point_the_question_names_quotes_its_points_with_what_t
 
 def test_an_english_metric_is_named_by_the_nearest_fact_metrics_in_meaning(seeds):
     from rag.answer.match import named_in_reports
-    from rag.question.query import parse
+    from rag.question.parse import parse
 
     asked = parse("What was the online publication rate of court judgments in Diaobingshan in 2022?", seeds)
     assert "裁判文书上网率" not in asked.metric_forms  # the gloss: 线上公开法院裁判

@@ -13,7 +13,7 @@ import pytest
 
 from rag.answer.match import metric_score
 from rag.documents.facts import base_unit, extract_facts, normalized_value
-from rag.question.query import parse
+from rag.question.parse import parse
 from rag.types import Chunk, Fact
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -315,7 +315,7 @@ def test_court_appearance_rate_prefers_its_own_head(seed_facts):
     assert metric_score("行政机关负责人出庭应诉率", "行政诉讼", loss_rate) < 0.45
 
 
-# ---------------------------------------------------------------- the metric a question asks (rag/question/query.py)
+# ---------------------------------------------------------------- the metric a question asks (rag/question/parse.py)
 
 
 @pytest.mark.parametrize(
@@ -460,7 +460,7 @@ def test_a_net_increase_is_a_change_and_the_total_after_it_a_level():
     ("调解率达98%以上。", ["98%以上"]),
 ])
 def test_a_figure_is_shown_as_the_report_writes_it(sentence, written):
-    from rag.answer.answer import figure
+    from rag.answer.compose import figure
 
     chunk = Chunk("d", 0, len(sentence), sentence, (), "青山区2024年法治政府建设情况的报告", "青山区", 2024)
     assert [figure(f) for f in extract_facts(chunk)] == written

@@ -266,7 +266,7 @@ def test_export_cells_that_open_like_a_formula_are_written_as_text(tmp_path):
 @pytest.mark.parametrize("year", [2099, 1899])
 def test_a_year_no_report_can_have_is_refused_as_a_report_year(index_copy, tmp_path, capsys, year):
     """Before: a report dated 2099 moved 去年 / 近三年 for every question on its index; 1899 was silently kept."""
-    from rag.question.query import parse
+    from rag.question.parse import parse
 
     before = parse("镜湖区去年受理法律援助案件多少件?", load_index(index_copy)).period
     path = tmp_path / "青山区报告.txt"

@@ -13,8 +13,7 @@ import pytest
 
 from rag.app.evaluate import parse_accuracy
 from rag.question.asked import read_threshold
-from rag.question.conversation import replay
-from rag.question.query import parse
+from rag.question.parse import parse, replay
 
 CASES = Path(__file__).parent / "data" / "parse_cases.jsonl"
 

@@ -1,6 +1,6 @@
 """Answers without an LLM: verbatim quotes with citations, cross-report comparisons, or "not found".
 
-The question is parsed once (rag/question/query.py) and then: retrieved (rag/retrieval.py), matched against the
+The question is parsed once (rag/question/parse.py) and then: retrieved (rag/retrieval.py), matched against the
 facts (rag/answer/match.py, rag/answer/compare.py), judged answerable or not (rag/answer/support.py), and composed here.
 Modes:
 - lookup: the sentence(s) that hold the answer, quoted exactly, led by the figure when one is asked for;
@@ -14,6 +14,7 @@ import re
 from dataclasses import replace
 
 from rag.answer.compare import compare, only_change
+from rag.answer.compose import cite, figure, with_sources
 from rag.answer.match import asked_vector, counted_otherwise, fact_score, named_in_reports, narrower_than
 from rag.answer.support import (
     PARTIAL_THRESHOLD,
@@ -25,20 +26,21 @@ from rag.answer.support import (
     metric_said,
     phrase_bonus,
 )
-from rag.documents.facts import base_unit, extract_facts, written_figure
+from rag.documents.facts import base_unit, extract_facts
 from rag.documents.sections import heading_of, sentence_spans
 from rag.embedding.embed import Embedder
 from rag.language.periods import report_years
 from rag.language.thesaurus import load_thesaurus
 from rag.limits import question_refusal, recent_history, shown
 from rag.question.content import NO_CONTENT, has_content
-from rag.question.conversation import needs_rows, replay
+from rag.question.conversation import needs_rows
+from rag.question.parse import parse, replay
 from rag.question.parts import join_answers, split_parts
-from rag.question.query import Query, parse
+from rag.question.query import Query
 from rag.retrieval import dense_text, retrieve
 from rag.store.metric_vectors import phrase
 from rag.store.store import Index
-from rag.types import Answer, Chunk, Citation, Fact, Hit
+from rag.types import Answer, Chunk, Fact, Hit
 
 
 def ask(
@@ -403,7 +405,7 @@ def not_found(query: Query, why: str, hits: list[Hit]) -> Answer:
     return Answer(query.text, "\n".join(lines), "not_found", related=tuple(hits[:3]), query=query)
 
 
-# ---------------------------------------------------------------- helpers shared with rag/answer/compare.py
+# ---------------------------------------------------------------- a chunk's sentences and row
 
 
 def chunk_sentences(index: Index, chunk: Chunk):
@@ -415,40 +417,3 @@ def _chunk_row(index: Index, chunk: Chunk) -> int:
     if not rows:
         rows.update({(c.doc, c.start): i for i, c in enumerate(index.chunks)})
     return rows[(chunk.doc, chunk.start)]
-
-
-def cite(index: Index, n: int, doc: str, section: tuple[str, ...], start: int, end: int) -> Citation:
-    r = index.reports[doc]
-    return Citation(n, doc, r.title, r.region, r.year, tuple(section), r.text[start:end], start, end)
-
-
-def with_sources(body: str, citations: list[Citation], query: Query | None = None) -> str:
-    lines = [body]
-    reading = query.reading() if query is not None else ""
-    if reading:
-        lines += ["", f"*{reading}*"]
-    lines += ["", "来源："]
-    for c in citations:
-        path = " > ".join(c.section)
-        lines.append(f"[{c.n}] 《{c.title}》{(' ' + path) if path else ''}｜{c.region} {c.year or ''}年".rstrip("年") + ("年" if c.year else ""))
-    return "\n".join(lines)
-
-
-def figure(f) -> str:
-    """The figure as the report writes it (300余万元, 约600件, 98%以上, 6—6.5%), read back from its sentence;
-    else put together from its value, unit and qualifier."""
-    written = written_figure(f)
-    if written:
-        return written
-    number = fmt(f.value)
-    if f.qualifier in ("约", "近", "超过", "逾"):
-        return f"{f.qualifier}{number}{f.unit}"
-    if f.qualifier in ("余", "多"):  # after the magnitude, before the unit: 2万余人次, 20余场
-        magnitude = f.unit[:1] if f.unit[:1] in "万亿千百" and len(f.unit) > 1 else ""
-        return f"{number}{magnitude}{f.qualifier}{f.unit[len(magnitude):]}"
-    return f"{number}{f.unit}{f.qualifier}"
-
-
-def fmt(value: float) -> str:
-    return format(value, "f").rstrip("0").rstrip(".") if value != int(value) else str(int(value))
-

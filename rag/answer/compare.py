@@ -11,11 +11,13 @@ from collections import Counter
 
 import numpy as np
 
+from rag.answer.compose import cite, figure, fmt, with_sources
 from rag.answer.match import MIN_METRIC_SCORE, RELATIVE_METRIC_SCORE, asked_vector, fact_score, narrower_than
 from rag.documents.facts import normalized_value
 from rag.embedding.embed import Embedder
 from rag.language.periods import reviewed_years
-from rag.question.query import Query, scope_members
+from rag.question.parse import scope_members
+from rag.question.query import Query
 from rag.store.metric_vectors import phrase
 from rag.store.store import Index
 from rag.types import Answer, Fact, Row
@@ -25,8 +27,6 @@ NAMED = 0.9  # a match by name this good: the reports call the figure what the q
 
 def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Answer | None:
     """The comparison `query` asks for, or None when no report gives a figure of its metric."""
-    from rag.answer.answer import cite, figure, with_sources  # the shared composition helpers
-
     members = set(scope_members(query, index))
     scored = matching_facts(index, query, members, embedder)
     if not scored:
@@ -150,8 +150,6 @@ def _best_per_region(scored: list[tuple[float, Fact]], change: bool) -> tuple[li
 
 def _series(index: Index, query: Query, scored: list[tuple[float, Fact]], members: set[str]) -> Answer | None:
     """One row per year for each region asked, oldest first, each from the report that states that year."""
-    from rag.answer.answer import cite, figure, with_sources
-
     wanted = set(query.period.years)
     best: dict[tuple[str, int], tuple[tuple, Fact]] = {}
     stated: dict[tuple[str, int], list[tuple[float, Fact]]] = {}  # every report's figure for the slot
@@ -212,8 +210,6 @@ def _as_named(index: Index, row: Row) -> str:
 
 
 def _headline(query: Query, ranked: list[Fact], shown: list[Fact]) -> str:
-    from rag.answer.answer import figure, fmt
-
     label = _label(query)
     if query.intent == "threshold":
         t = query.threshold

@@ -14,6 +14,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from rag.answer.match import canonical_metric
+from rag.language.segmentation import words as jieba_words
 from rag.question.query import Query
 from rag.types import Fact, Hit
 
@@ -107,8 +109,6 @@ def coverage(terms: tuple[tuple[str, ...], ...], text: str) -> float:
 def metric_recall(query: Query, said: str) -> float:
     """Share of the asked metric's character pairs found in `said`, both in canonical names (the best
     of the metric's names)."""
-    from rag.answer.match import canonical_metric
-
     said = canonical_metric(said)
     best = 0.0
     for form in query.metric_forms or ((query.metric,) if query.metric else ()):
@@ -121,8 +121,6 @@ def metric_recall(query: Query, said: str) -> float:
 def metric_said(query: Query, sentence: str) -> float:
     """Share of the asked metric's character pairs the sentence says, both in canonical names: 人均GDP
     asked of a sentence giving only 地区生产总值 lacks 人均."""
-    from rag.answer.match import canonical_metric
-
     said = canonical_metric(sentence)
     best = 0.0
     for form in query.metric_forms or ((query.metric,) if query.metric else ()):
@@ -135,16 +133,12 @@ def metric_said(query: Query, sentence: str) -> float:
 def head_said(query: Query, sentence: str) -> float:
     """1.0 when `sentence` says the head word of the asked metric in one of its names (造林 of 完成造林,
     装机 of 电力总装机), else 0.0; 1.0 when no metric is asked."""
-    import jieba
-
-    from rag.answer.match import canonical_metric
-
     forms = query.metric_forms or ((query.metric,) if query.metric else ())
     if not forms:
         return 1.0
     said = canonical_metric(sentence)
     for form in forms:
-        words = [w for w in jieba.lcut(canonical_metric(form)) if len(w) >= 2]
+        words = [w for w in jieba_words(canonical_metric(form)) if len(w) >= 2]
         if not words or words[-1] in said or words[-1] in sentence:
             return 1.0
     return 0.0

@@ -20,6 +20,9 @@ import json
 from collections import Counter
 from dataclasses import dataclass
 
+from plotly.subplots import make_subplots
+
+from rag.answer.compose import figure as as_written  # 约600件, 2万余人次: the figure as the report writes it
 from rag.documents.facts import base_unit
 from rag.types import Answer, Row
 
@@ -94,7 +97,7 @@ def chart_panels(answer: Answer) -> list[Panel]:
     for base, rows in sorted(groups.items(), key=lambda g: -len(g[1])):
         prefix = _common_prefix(rows)
         points = [
-            Point(r.region, r.year, _in_base(r) / SCALES[prefix], _figure(r), row_mark(r, query), r.citation.n)
+            Point(r.region, r.year, _in_base(r) / SCALES[prefix], as_written(r), row_mark(r, query), r.citation.n)
             for r in rows
         ]
         if kind == "bar":
@@ -119,8 +122,6 @@ def chart_figure(answer: Answer | None):
     panels = chart_panels(answer) if answer is not None else []
     if not panels:
         return None
-    from plotly.subplots import make_subplots
-
     line = chart_kind(answer) == "line"
     heights = [PANEL_PX + (220 if line else BAR_PX * len(p.points)) for p in panels]
     figure = make_subplots(
@@ -151,6 +152,7 @@ def plot_value(figure):
     """`figure` as `gr.Plot` takes it, with PLOT_CONFIG (Chinese toolbar); None stays None."""
     if figure is None:
         return None
+    # lazy: gradio takes ~1.7 s to import, and only the chat draws charts
     from gradio.components.plot import PlotData
 
     return PlotData(type="plotly", plot=json.dumps({**json.loads(figure.to_json()), "config": PLOT_CONFIG}))
@@ -224,12 +226,6 @@ def _common_prefix(rows: list[Row]) -> str:
 
 def _in_base(row: Row) -> float:
     return row.value * SCALES.get(_prefix(row.unit), 1.0)
-
-
-def _figure(row: Row) -> str:
-    from rag.answer.answer import figure  # the figure as the reports write it: 约600件, 2万余人次
-
-    return figure(row)
 
 
 def _metric(answer: Answer, rows: list[Row]) -> str:

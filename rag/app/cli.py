@@ -1,4 +1,9 @@
-"""The `rag` command: a thin layer over the library; library errors become one line and exit status 1."""
+"""The `rag` command: a thin layer over the library; library errors become one line and exit status 1.
+
+A command imports the stages it runs when it runs (the imports marked `# lazy`): the store, retrieval and
+answers load faiss, bm25s and the model code (about a second), the chat gradio (two more), so `rag --help`,
+`rag history` and a refused question answer at once.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,13 @@ import os
 import sys
 from pathlib import Path
 
+from rag.app.batch import input_lines, read_question, run_batch, search_text
+from rag.documents.metadata import plausible_year
 from rag.errors import RagError
 from rag.language.periods import planned_years, reviewed_years
+from rag.language.thesaurus import load_thesaurus
+from rag.limits import recent_history
+from rag.store.audit import events, versions
 
 DEFAULT_INDEX = "index"
 
@@ -136,7 +146,7 @@ def _add_search_options(c: argparse.ArgumentParser) -> None:
 
 
 def _cmd_index(args) -> int:
-    from rag.store.store import add_reports
+    from rag.store.store import add_reports  # lazy: the store (faiss, bm25s, the model code)
 
     if not args.paths and not args.rebuild:
         raise RagError("请给出要索引的报告文件或文件夹（只有 --rebuild 可以不给：用索引自己保存的报告副本重建）")
@@ -235,7 +245,7 @@ def _cmd_show(args) -> int:
 
 
 def _cmd_check(args) -> int:
-    from rag.store.store import check_index
+    from rag.store.store import check_index  # lazy: the store (faiss, bm25s, the model code)
 
     index = check_index(args.index)
     print(f"索引完好：{len(index.reports)} 份报告，{len(index.chunks)} 个段落，{len(index.manifest['files'])} 个文件校验一致")
@@ -243,9 +253,8 @@ def _cmd_check(args) -> int:
 
 
 def _cmd_fix(args) -> int:
-    from rag.documents.metadata import plausible_year
-    from rag.store.corrections import KINDS, Correction
-    from rag.store.store import correct_report
+    from rag.store.corrections import KINDS, Correction  # lazy: the store, as below
+    from rag.store.store import correct_report  # lazy: the store (faiss, bm25s, the model code)
 
     if args.year is not None and not plausible_year(args.year):
         print(f"错误: 年份 {args.year} 无效，应为 1949 至明年之间的年份", file=sys.stderr)
@@ -263,7 +272,7 @@ def _cmd_fix(args) -> int:
 
 
 def _cmd_remove(args) -> int:
-    from rag.store.store import remove_report
+    from rag.store.store import remove_report  # lazy: the store (faiss, bm25s, the model code)
 
     remove_report(args.index, args.doc, progress=lambda msg: print(msg, file=sys.stderr))
     print(f"已删除 {args.doc}")
@@ -271,8 +280,6 @@ def _cmd_remove(args) -> int:
 
 
 def _cmd_history(args) -> int:
-    from rag.store.audit import events, versions
-
     found = versions(Path(args.index), args.doc)
     if not found:
         raise RagError(f"没有 {args.doc} 的历史记录（索引在开始记录之前建立，或没有这份报告）；`rag docs` 列出已索引的报告")
@@ -290,7 +297,7 @@ def _cmd_history(args) -> int:
 
 
 def _cmd_restore(args) -> int:
-    from rag.store.store import restore_report
+    from rag.store.store import restore_report  # lazy: the store (faiss, bm25s, the model code)
 
     chosen = restore_report(args.index, args.doc, args.version, progress=lambda msg: print(msg, file=sys.stderr))
     print(f"已恢复 {args.doc} 第 {chosen.n} 版（{chosen.when} 由 {chosen.who} {chosen.origin}）")
@@ -298,8 +305,7 @@ def _cmd_restore(args) -> int:
 
 
 def _cmd_search(args) -> int:
-    from rag.app.batch import search_text
-    from rag.retrieval import search
+    from rag.retrieval import search  # lazy: the store and the model code
 
     query = None if args.query == "-" else search_text(args.query)  # refused before the index is loaded
     index = _load(args)
@@ -322,8 +328,7 @@ def _cmd_search(args) -> int:
 
 
 def _cmd_ask(args) -> int:
-    from rag.answer.answer import ask
-    from rag.app.batch import read_question
+    from rag.answer.answer import ask  # lazy: every stage, the model code included
 
     if args.question != "-":
         read_question(args.question, plain=True)  # refused before the index and the model are loaded
@@ -345,8 +350,6 @@ def _cmd_ask(args) -> int:
 
 def _batch(answer, key: str = "input") -> int:
     """One query a line from stdin, one JSON line out for each (rag/app/batch.py); 1 when any line got an error."""
-    from rag.app.batch import input_lines, run_batch
-
     def write(text: str) -> None:
         print(text, flush=True)
 
@@ -365,10 +368,7 @@ def _print_answer(answer) -> None:
 
 
 def _cmd_parse(args) -> int:
-    from rag.app.batch import read_question
-    from rag.limits import recent_history
-    from rag.question.conversation import replay
-    from rag.question.query import parse
+    from rag.question.parse import parse, replay  # lazy: the gazetteer, thesaurus and question words
 
     read_question(args.question, args.history, plain=True)
     index = _load(args)
@@ -385,7 +385,7 @@ def _cmd_parse(args) -> int:
 
 def _cmd_chat(args) -> int:
     """Read a question a line; each is answered in the light of the ones before. 清空 (or /clear) starts over."""
-    from rag.answer.answer import ask
+    from rag.answer.answer import ask  # lazy: every stage, the model code included
 
     index = _load(args)
     previous = None
@@ -407,20 +407,26 @@ def _cmd_chat(args) -> int:
 
 
 def _cmd_eval(args) -> int:
-    from rag.app.evaluate import evaluate, format_report, load_questions, retrieve_for
+    # lazy: every stage, the model code included
+    from rag.app.evaluate import (
+        evaluate,
+        format_parse_report,
+        format_report,
+        load_questions,
+        parse_accuracy,
+        retrieve_for,
+    )
 
     index = _load(args)
     ask_fn = None
     if not args.no_answers:
-        from rag.answer.answer import ask
+        from rag.answer.answer import ask  # lazy: every stage, the model code included
 
         def ask_fn(question):
             return ask(index, question)
 
     result = evaluate(index, load_questions(args.questions), lambda q, k: retrieve_for(index, q, k, args.method), ask_fn=ask_fn, k=args.k)
     if args.parse:
-        from rag.app.evaluate import format_parse_report, parse_accuracy
-
         result["parse"] = parse_accuracy(index, load_questions(args.parse))
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
@@ -433,7 +439,7 @@ def _cmd_eval(args) -> int:
 
 def _cmd_serve(args) -> int:
     _use_thesaurus(args)
-    from rag.app.ui import serve
+    from rag.app.ui import serve  # lazy: gradio takes ~1.7 s to import, and only this command needs it
 
     return serve(args.index, host=args.host, port=args.port, auth=args.auth, allow_public=args.allow_public, seeds=args.seeds)
 
@@ -442,8 +448,6 @@ def _use_thesaurus(args) -> None:
     """--thesaurus FILE: the user's synonym files are read beside $RAG_THESAURUS (rag/language/thesaurus.py)."""
     files = [f for f in getattr(args, "thesaurus", []) or [] if f]
     if files:
-        from rag.language.thesaurus import load_thesaurus
-
         current = os.environ.get("RAG_THESAURUS", "")
         os.environ["RAG_THESAURUS"] = os.pathsep.join([*files, *([current] if current else [])])
         load_thesaurus.cache_clear()
@@ -452,7 +456,7 @@ def _use_thesaurus(args) -> None:
 
 def _load(args):
     _use_thesaurus(args)
-    from rag.store.store import check_model, load_index
+    from rag.store.store import check_model, load_index  # lazy: the store (faiss, bm25s, the model code)
 
     index = load_index(args.index)
     check_model(index, getattr(args, "model", None))

@@ -7,6 +7,9 @@ from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
 
+from rag.answer.answer import with_report_years
+from rag.question.parse import parse, replay
+from rag.retrieval import retrieve
 from rag.store.store import Index
 from rag.types import Answer, Hit
 
@@ -27,11 +30,6 @@ def load_questions(path: str | Path) -> list[dict]:
 
 def retrieve_for(index: Index, question: str, k: int, method: str = "hybrid", history: list[str] | None = None) -> list[Hit]:
     """The passages `ask` retrieves for `question`: parsed, then searched (rag/retrieval.py `retrieve`)."""
-    from rag.answer.answer import with_report_years
-    from rag.question.conversation import replay
-    from rag.question.query import parse
-    from rag.retrieval import retrieve
-
     query = with_report_years(index, parse(question, index, replay(index, history or [])), None)
     return retrieve(index, query, k=k, method=method)
 
@@ -180,9 +178,6 @@ def parse_case_fields(case: dict, query) -> dict[str, bool]:
 
 def parse_accuracy(index: Index, cases: list[dict]) -> dict:
     """Per field: how many cases read it right, of those that give it; plus the cases with a wrong field."""
-    from rag.question.conversation import replay
-    from rag.question.query import parse
-
     totals: dict[str, list[int]] = {}
     wrong = []
     for case in cases:

@@ -13,7 +13,9 @@ import html
 import re
 from collections.abc import Callable
 
+from rag.answer.compose import figure as as_written  # 约600件, 2万余人次: the figure as the report writes it
 from rag.app.charts import ACTUAL, chart_kind, left_out, row_mark
+from rag.app.export import memo_text
 from rag.question.content import NO_CONTENT
 from rag.store.store import Index
 from rag.types import Answer, Citation, Hit, Report
@@ -182,7 +184,7 @@ def comparison_html(answer: Answer | None) -> str:
         mark = row_mark(r, answer.query)
         tag = f'<span class="tag">{mark}</span>' if mark != ACTUAL else ""
         rows.append([(r.region, "region"), (str(r.year or ""), "year"), (r.metric, "metric"),
-                     (_figure(r), "value", tag), (f"“{r.citation.quote}”[{r.citation.n}]", "quote")])  # fmt: skip
+                     (as_written(r), "value", tag), (f"“{r.citation.quote}”[{r.citation.n}]", "quote")])  # fmt: skip
     return _fit_table(["地区", "年份", "指标", "数值", "原文"], rows, f"对比表（{len(rows)} 行）")
 
 
@@ -196,8 +198,6 @@ def chart_note_html(answer: Answer | None) -> str:
 
 def memo_with_links(answer: Answer, link: Link | None = None) -> str:
     """The whole answer as memo text (rag.app.export.memo_text), each citation followed by its viewer link."""
-    from rag.app.export import memo_text
-
     text = memo_text(answer)
     if link is None:
         return text
@@ -230,12 +230,6 @@ def _fit_table(headers: list[str], rows: list[list[tuple]], caption: str) -> str
     )  # fmt: skip
     return (f'<table class="fit-table"><caption>{e(caption)}</caption><thead><tr>{head}</tr></thead>'
             f"<tbody>{body}</tbody></table>")
-
-
-def _figure(row) -> str:
-    from rag.answer.answer import figure
-
-    return figure(row)
 
 
 def _citation_card(c: Citation, report: Report | None, link: Link | None = None) -> str:

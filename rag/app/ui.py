@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import ipaddress
 import os
+import shutil
 import sys
 from functools import partial
 from pathlib import Path
@@ -262,8 +263,6 @@ def status_line(service) -> gr.HTML:
 
 def close_chat(chat: Chat) -> None:
     """A browser session ended: its queued questions are not answered, its exports go."""
-    import shutil
-
     chat.stop()
     if chat.folder:
         shutil.rmtree(chat.folder, ignore_errors=True)

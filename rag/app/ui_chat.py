@@ -17,12 +17,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from rag.limits import MAX_QUESTION_CHARS  # the limit the library's `ask` enforces
 from rag.types import Answer, Chunk, Citation, Hit, Row
-
-try:  # the library's own limit, where it has one
-    from rag.limits import MAX_QUESTION_CHARS
-except ImportError:  # the same limit as the library's `ask` enforces (rag/limits.py)
-    MAX_QUESTION_CHARS = 500
 
 TITLE_CHARS = 24
 MAX_TURNS = 200  # a conversation longer than this starts to drop its oldest turns

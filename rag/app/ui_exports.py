@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from docx import Document
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+
 from rag.app.export import new_folder, write_csv, write_docx, write_xlsx
 from rag.app.ui_viewer import viewer_link
 from rag.types import Answer
@@ -43,8 +47,6 @@ def conversation_files(answers: list[Answer], shown: Answer | None, previous: st
 
 def add_docx_links(path: Path, answers: list[Answer], link) -> None:
     """After each citation line of the Word file (“[n] 《…》…：“…””), the link to it in the viewer."""
-    from docx import Document
-
     doc = Document(path)
     wanted = [(f"[{c.n}] {c.memo}", c) for a in answers for c in a.citations]
     at = 0
@@ -56,9 +58,6 @@ def add_docx_links(path: Path, answers: list[Answer], link) -> None:
 
 
 def _append_link(paragraph, text: str, url: str) -> None:
-    from docx.oxml import OxmlElement
-    from docx.oxml.ns import qn
-
     rid = paragraph.part.relate_to(url, HYPERLINK, is_external=True)
     link = OxmlElement("w:hyperlink")
     link.set(qn("r:id"), rid)

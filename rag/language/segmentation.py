@@ -61,9 +61,21 @@ def is_word(text: str) -> bool:
     return jieba.dt.FREQ.get(text, 0) > 0
 
 
+def words(text: str) -> list[str]:
+    """jieba's words of `text`, by its general dictionary (no region names added, nothing dropped)."""
+    return jieba.lcut(text)
+
+
+def tagged_words(text: str) -> list:
+    """jieba's words of `text` with their parts of speech (`.word`, `.flag`: 大鹏/ns, 围绕/v)."""
+    import jieba.posseg  # lazy: it loads jieba's HMM tables (~0.2 s), which only these two functions need
+
+    return list(jieba.posseg.cut(text))
+
+
 def is_place_word(text: str) -> bool:
     """Whether jieba's dictionary tags `text` a place name (ns: 澧县, 宾县; not 城区, 矿区)."""
-    import jieba.posseg
+    import jieba.posseg  # lazy: as in tagged_words
 
     jieba.dt.check_initialized()
     return jieba.posseg.dt.word_tag_tab.get(text) == "ns"

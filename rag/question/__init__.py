@@ -1,8 +1,9 @@
 """Question: a question → a Query, what every later stage works from.
 
-Owns the Query and reading a question into it (query, with the question words, metric and threshold
-read by asked), follow-ups against the previous Query (conversation), two questions in one (parts) and
-questions with nothing to look for (content).
+Owns the Query itself (query), reading a question into it (parse, with the question words, thresholds and
+metric read by asked), follow-ups merged with the previous Query (conversation), two questions in one
+(parts) and questions with nothing to look for (content). What it needs of an index is a small protocol,
+catalog.Catalog (a loaded Index is one), so it never imports the store.
 
-May import: rag.store (for the index's regions and words), rag.documents, rag.language and the kernel.
+May import: rag.documents, rag.language and the kernel (rag.types, rag.errors, rag.limits).
 """

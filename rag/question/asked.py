@@ -1,5 +1,5 @@
 """What a question asks, word by word: its question words by role, thresholds and amounts, the metric,
-the unit and the content words a passage must say (rag/question/query.py puts them together into a Query).
+the unit and the content words a passage must say (rag/question/parse.py puts them together into a Query).
 
 Question words come from `rag/data/question_words.tsv`, figure names from the thesaurus, Chinese numerals
 are read by cn2an (一千亿, 两成, 百分之五).
@@ -12,10 +12,12 @@ import importlib.resources
 import re
 from dataclasses import dataclass
 
+import cn2an
+
 from rag.documents.facts import UNITS, cut_metric
 from rag.language.crosslingual import chinese_terms, has_cjk
 from rag.language.thesaurus import Thesaurus, load_thesaurus
-from rag.store.store import Index
+from rag.question.catalog import Catalog
 
 ASKED_UNIT = re.compile(rf"(?<![哪这那])(?:多少|几)((?:万亿|亿|万)?(?:{UNITS})|万亿|亿)")  # 多少万辆, 几亿元
 
@@ -97,8 +99,6 @@ def read_threshold(text: str) -> tuple[Threshold | None, tuple[int, int] | None]
 
 def read_amount(numeral: str, magnitude: str = "") -> tuple[float, str] | None:
     """(value in base units, unit) of a number as written: 一千 + 亿 → (1e11, ""), 两 + 成 → (20, "%")."""
-    import cn2an
-
     numeral = numeral.replace(",", "")
     if re.fullmatch(r"\d+(?:\.\d+)?", numeral):
         value = float(numeral)
@@ -121,7 +121,7 @@ _METRIC_ROLES = ("which", "most", "least", "more", "less", "rank", "each", "seri
                  "scaffold", "change", "target", "index")
 
 
-def read_metric(text: str, english: bool, thesaurus: Thesaurus, index: Index) -> tuple[str, tuple[str, ...], str, bool]:
+def read_metric(text: str, english: bool, thesaurus: Thesaurus, index: Catalog) -> tuple[str, tuple[str, ...], str, bool]:
     """(metric as asked, the names reports give it, its field, whether it ended in a growth word) from
     what is left of the question.
 
@@ -200,7 +200,7 @@ def _after_de(phrase: str) -> str:
 _CHANGE_SUFFIXES = ("增长率", "增速", "增幅", "增长", "涨幅", "涨")
 
 
-def _metric_english(text: str, thesaurus: Thesaurus, index: Index) -> tuple[str, tuple[str, ...], str]:
+def _metric_english(text: str, thesaurus: Thesaurus, index: Catalog) -> tuple[str, tuple[str, ...], str]:
     found = thesaurus.find(text)
     field_ = thesaurus.field_of(text)
     if found:
@@ -225,7 +225,7 @@ def topic_of(text: str, english: bool) -> str:
 _ACRONYM = re.compile(r"[A-Z][A-Z0-9.]{1,5}")
 
 
-def content_terms(index: Index, text: str, english: bool, thesaurus: Thesaurus, topic: str, regions) -> list[tuple[str, ...]]:
+def content_terms(index: Catalog, text: str, english: bool, thesaurus: Thesaurus, topic: str, regions) -> list[tuple[str, ...]]:
     """Content words with their alternatives: what a supporting passage must say, in one of its names."""
     if english:
         found = thesaurus.find(text)

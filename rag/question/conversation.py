@@ -14,6 +14,7 @@ from dataclasses import replace
 from rag.documents.facts import LINK_WORDS
 from rag.language.periods import Period, report_years
 from rag.question.asked import has_word, question_words
+from rag.question.catalog import Catalog
 from rag.question.query import Query, Scope
 
 
@@ -30,7 +31,7 @@ def is_follow_up(query: Query, previous: Query) -> bool:
     return not (has_subject and has_object) and not (query.unknown_places and has_object)
 
 
-def follow_up(query: Query, previous: Query | None, index=None) -> Query:
+def follow_up(query: Query, previous: Query | None, index: Catalog | None = None) -> Query:
     """`query` with what it leaves out taken from `previous` (unchanged when it stands on its own)."""
     if previous is None or not is_follow_up(query, previous):
         return query
@@ -124,7 +125,7 @@ def _subject_terms(previous: Query) -> tuple[tuple[str, ...], ...]:
 _POINTS_BACK = re.compile(r"它(?!们)|该省|该区|该市|这个省|这个区|这个市|那个省|那个区|\bit\b|\bits\b", re.I)
 
 
-def _reports_on(index, regions, period: Period) -> bool:
+def _reports_on(index: Catalog, regions, period: Period) -> bool:
     """Whether a report on `regions` speaks of `period`'s years (rag/language/periods.py's reading of report years)."""
     return not period.years or bool(report_years(index, regions, period.years, target=False, plans=False))
 
@@ -132,14 +133,3 @@ def _reports_on(index, regions, period: Period) -> bool:
 def needs_rows(question: str) -> bool:
     """Whether a follow-up points at the previous answer's rows (其中, 这些, 它): that answer is then needed."""
     return bool(has_word(question, "narrow") or _POINTS_BACK.search(question))
-
-
-def replay(index, history: list[str]) -> Query | None:
-    """The Query of the last question of `history`, each read against the one before (answers not needed)."""
-    from rag.question.query import parse
-
-    previous = None
-    for question in history:
-        if question and question.strip():
-            previous = parse(question, index, previous)
-    return previous

@@ -29,6 +29,8 @@ from rag.documents.metadata import plausible_year
 from rag.errors import RagError
 from rag.language.divisions import resolve
 from rag.limits import FIRST_REPORT_YEAR
+from rag.store.index import assemble
+from rag.store.segments import with_current_facts
 from rag.types import Report
 
 SIDECAR = "reports.csv"
@@ -188,9 +190,6 @@ def apply_corrections(index, corrections: dict[str, Correction]):
     corrected before is corrected anew, so a dropped correction restores what was read): the chunks and
     facts read their region and year from the corrected reports, and the facts' years are read again.
     Returns `index` itself when nothing changes (or it has no segments, as a test's index)."""
-    from rag.store.index import assemble
-    from rag.store.segments import with_current_facts
-
     if not (corrections or index.as_read) or not index.segments:
         return index
     segments, changed = [], False

@@ -30,9 +30,9 @@ import faiss
 import numpy as np
 
 from rag.store.dense import build_faiss, faiss_spec, read_faiss
-from rag.store.integrity import Location, reading, record_of
-from rag.store.lexical import Postings
-from rag.store.tables import FACT_STRINGS
+from rag.store.integrity import Location, reading, record_of, verify_counts
+from rag.store.lexical import Postings, build_postings
+from rag.store.tables import FACT_STRINGS, Strings, Vocab
 from rag.store.versions import link_or_copy
 from rag.types import Report
 
@@ -261,11 +261,6 @@ def read_format1(at: Location, manifest: dict) -> tuple[Segment, list[str]]:
     """An index written before segments (FORMAT 1: JSON lines, bm25s, one FAISS file) as one segment in
     memory, with its vocabulary; its next write stores it as FORMAT 2 without re-embedding anything.
     Its bm25/ files are checked (sizes, checksums) but not read: the scores come from its tokens."""
-    from rag.store.integrity import verify_counts
-    from rag.store.lexical import build_postings
-    from rag.store.segments import Vocab  # (segments imports this module)
-    from rag.store.tables import Strings
-
     version = at.version
 
     def lines(name: str) -> list[dict]:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rag.errors import IndexNotFoundError, RagError
 from rag.store.index import Index
+from rag.store.store import load_index
 from rag.store.versions import current_version
 
 _UNSEEN = object()  # the pointer before the first look
@@ -48,8 +49,6 @@ class LiveIndex:
             self._index, self._seen, self.problem = index, _pointer(self.path), ""
 
     def _follow(self, seen) -> None:
-        from rag.store.store import load_index
-
         for attempt in (1, 2):  # a writer deletes the version it replaced: a load begun just before may miss it
             try:
                 version = current_version(self.path)

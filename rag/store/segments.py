@@ -32,32 +32,13 @@ from rag.language.segmentation import Segmenter, normalize
 from rag.store.dense import build_faiss, centroids_of, faiss_spec
 from rag.store.layout import CHUNK_COLUMNS, FACT_DTYPE, Segment
 from rag.store.lexical import build_postings, concat_postings
-from rag.store.tables import FACT_STRINGS, Strings
+from rag.store.tables import FACT_STRINGS, Strings, Vocab
 from rag.types import Chunk, Fact, Report
 
 MERGE_BELOW = 100_000
 MERGE_RATIO = 4
 DEAD_SHARE = 0.25
 PARALLEL_ABOVE = 2_000_000  # characters of new reports above which they are read in worker processes
-
-
-class Vocab:
-    """The index's search terms; ids only grow (a term of a removed report keeps its id)."""
-
-    def __init__(self, terms: Iterable[str] = ()):
-        self.terms = list(terms)
-        self.ids = {t: i for i, t in enumerate(self.terms)}
-
-    def of(self, tokens: Sequence[str]) -> list[int]:
-        ids = self.ids
-        for t in tokens:
-            if t not in ids:
-                ids[t] = len(self.terms)
-                self.terms.append(t)
-        return [ids[t] for t in tokens]
-
-    def __len__(self) -> int:
-        return len(self.terms)
 
 
 def searchable_text(chunk: Chunk) -> str:

@@ -19,6 +19,8 @@ import os
 import shlex
 from pathlib import Path
 
+from rag.documents.ingest import read_report
+from rag.errors import IngestError
 from rag.types import Report
 
 SOURCES = "sources"
@@ -91,9 +93,6 @@ def catalog(root: Path) -> list[dict] | None:
 def kept_reports(root: Path) -> tuple[dict[str, Report], list[tuple[str, str]]]:
     """The live version's reports read again from their copies, each under its id and origin, and the
     (report, reason) of each that cannot be (no copy: indexed before copies were kept, its file since gone)."""
-    from rag.documents.ingest import read_report
-    from rag.errors import IngestError
-
     reports: dict[str, Report] = {}
     missing: list[tuple[str, str]] = []
     for row in catalog(root) or []:

@@ -47,6 +47,25 @@ class Strings:
         return len(self.table)
 
 
+class Vocab:
+    """The index's search terms; ids only grow (a term of a removed report keeps its id)."""
+
+    def __init__(self, terms: Iterable[str] = ()):
+        self.terms = list(terms)
+        self.ids = {t: i for i, t in enumerate(self.terms)}
+
+    def of(self, tokens: Sequence[str]) -> list[int]:
+        ids = self.ids
+        for t in tokens:
+            if t not in ids:
+                ids[t] = len(self.terms)
+                self.terms.append(t)
+        return [ids[t] for t in tokens]
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+
 class Docs:
     """The reports of a loaded index by row: their names, and the title, region and year of each."""
 

@@ -27,7 +27,6 @@ from rag.store.integrity import record_of
 from rag.store.layout import FORMAT, Segment, write_segment, write_vocab
 from rag.store.metric_vectors import MetricVectors, build_metric_vectors, save_metric_vectors
 from rag.store.segments import (
-    Vocab,
     arrange,
     fact_samples,
     new_segment,
@@ -36,6 +35,7 @@ from rag.store.segments import (
     with_regions,
 )
 from rag.store.sources import write_catalog
+from rag.store.tables import Vocab
 from rag.store.versions import link_or_copy, new_version
 from rag.types import Report
 
