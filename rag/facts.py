@@ -44,7 +44,7 @@ _LINK = sorted(
     "达到了 达到 达 为 是 在 约为 约 近 逾 超过 超 突破 高于 大于 低于 少于 不足 不到 至少 不少于 不低于 "
     "共计 共 合计 总计 累计 仅 只有 均 都 分别 已 已达 保持在 稳定控制在 稳定在 控制在 维持在 了 大幅 稳步 快速 较快 明显 显著 "
     "提升至 提高至 提高到 提升到 上升至 上升到 下降至 下降到 降至 降到 增至 增加到 增长到 减少到 减少至 跃升至 跃升到 跃居 "
-    "压缩至 压缩到 缩短至 缩短到 增长 增加 净增 上升 提高 提升 下降 减少 降低 回落 下滑 压缩 节省 缩短 增幅 降幅".split(),
+    "增长至 提升到 压缩至 压缩到 缩短至 缩短到 增长 增加 净增 上升 提高 提升 下降 减少 降低 回落 下滑 压缩 节省 缩短 增幅 降幅".split(),
     key=len,
     reverse=True,
 )
@@ -85,7 +85,7 @@ _MAX_METRIC = 20
 _ANAPHORIC = ("总量", "总额", "总值", "规模", "总数", "总体规模")  # a total that names no measure of its own
 
 
-FACTS_VERSION = "facts-21"  # bump when extraction changes: load_index then re-reads the facts of an older index
+FACTS_VERSION = "facts-23"  # bump when extraction changes: load_index then re-reads the facts of an older index
 
 # Goals, not results: 政府工作报告 list next year's targets beside last year's figures.
 _TARGET = re.compile(r"预期目标|主要目标|目标任务|目标是|目标为|力争|未来五年|今后五年|到20\d\d年|确保.{0,10}(?:达到|以上)")
@@ -143,7 +143,7 @@ def year_about(before: str, report_year: int | None, work_report: bool, target: 
     year its section's heading names (一、2018年工作回顾), or none under a review of several years (过去五年工作
     回顾: a five-year total is no year's); else what its report speaks of (a 政府工作报告 of Y reviews Y−1 and
     sets Y's targets; a 法治 report of Y reviews Y and plans Y+1)."""
-    named = _NAMED_YEAR.findall(before)
+    named = _NAMED_YEAR.findall(_FROM_YEAR.sub("", before))  # 由2023年176.7亿元增长至…: 2023 is the start's
     if named:
         return int(named[-1])
     if not target:
@@ -202,7 +202,8 @@ def _sentence_spans(text: str):
         pos = end
 
 
-_FROM = re.compile(r"(?:从|由)$")
+_FROM = re.compile(r"(?:从|由)(?:(?:19|20)\d{2}\s*年(?:底|末|初)?的?)?$")
+_FROM_YEAR = re.compile(r"(?:从|由)\s*(?:19|20)\d{2}\s*年(?=[^至到。；;]*(?:至|到))")
 
 
 def _sentence_figures(sentence: str, region: str, topic: str = ""):
@@ -330,6 +331,7 @@ def _metric_before(raw: str, region: str) -> tuple[list[str], bool, str, str, st
     text = _DATE.sub("", re.sub(r"[(（][^)）]*[)）]", "", raw))
     text = re.sub(r"[“”\"'‘’《》〈〉【】\s]", "", text).lstrip("、，,；;：:")
     text = re.sub(r"(?<=..)(?:从|由)$", "", text)  # 地区生产总值从|2015年2694亿元增长到…
+    text = re.sub(r"^(?:大关|关口|新台阶|台阶|量级)[、，,]?", "", text)  # 突破5万关口、达到|5.28万元: the milestone passed
     stripped: list[str] = []
     while True:
         word = next((w for w in _LINK if text.endswith(w) and _link_ok(text, w)), None)
