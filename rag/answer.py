@@ -16,6 +16,7 @@ from dataclasses import replace
 from rag.compare import compare, only_change
 from rag.content import NO_CONTENT, has_content
 from rag.conversation import needs_rows, replay
+from rag.corrections import read_kind
 from rag.embed import Embedder
 from rag.facts import base_unit, extract_facts, written_figure
 from rag.limits import question_refusal, recent_history, shown
@@ -366,6 +367,10 @@ def _section_points(index: Index, doc: str, parent: tuple[str, ...], prose: bool
 # ---------------------------------------------------------------- the index itself, not found
 
 
+_KIND_WORDS = (("法治政府", "法治政府建设情况报告"), ("管委会工作报告", "管委会工作报告"), ("管理委员会工作报告", "管委会工作报告"),
+               ("政府工作报告", "政府工作报告"))
+
+
 def describe_index(index: Index, query: Query) -> Answer:
     """索引里有哪些地区的报告? 有没有广州的报告? 宝安区有哪几年的报告?"""
     reports = sorted(index.reports.values(), key=lambda r: (r.region, r.year or 0))
@@ -375,12 +380,14 @@ def describe_index(index: Index, query: Query) -> Answer:
                       "lookup", query=query)
     asked = set(query.regions) or set(query.scope.regions)  # 省级政府工作报告: the provinces' reports
     wanted = [r for r in reports if not asked or r.region in asked]
+    kind = next((k for word, k in _KIND_WORDS if word in query.text), "")  # 哪几份是法治政府建设情况报告
+    wanted = [r for r in wanted if not kind or read_kind(r) == kind] or wanted
     by_region: dict[str, list] = {}
     for r in wanted:
         by_region.setdefault(r.region, []).append(r)
     gazetteer = index.gazetteer()
     known = [r for r in by_region if r]
-    lines = [f"索引中有 {len(wanted)} 份报告，涉及 {len(known)} 个地区{'，另有地区不详的报告' if '' in by_region else ''}：", ""]
+    lines = [f"索引中有 {len(wanted)} 份{kind or '报告'}，涉及 {len(known)} 个地区{'，另有地区不详的报告' if '' in by_region else ''}：", ""]
     for region, rs in sorted(by_region.items(), key=lambda kv: not kv[0]):
         place = gazetteer.regions.get(region)
         parent = "".join(place.parents[-1:]) if place else ""

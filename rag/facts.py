@@ -75,7 +75,7 @@ _CUT = re.compile(
     r"为|对|向|从|由|给|的|等"
 )
 # A figure whose phrase is only one of these verbs is still a figure: 共立案70件, 办结87件.
-_VERB_METRICS = set("立案 办结 审结 受理 办理 起诉 注销 清理 废止 修改 约谈 接待".split())
+_VERB_METRICS = set("立案 办结 审结 受理 不受理 不予受理 办理 起诉 注销 清理 废止 修改 约谈 接待".split())
 _AFTER_STOP = re.compile(
     r"和|与|(?<!以)及(?!时)|的|等|(?<!平)均|都|(?<!公)共|全部|作为|进行|参训|参加|主动|通过|限期|被|(?<![关对由属])于|"
     r"已|(?<![行作认成])为|(?<![发到通传送表下])达|(?<![所存现])在|(?<!针)对|向|由|开展|提供|受理|办理|"
@@ -85,7 +85,7 @@ _MAX_METRIC = 20
 _ANAPHORIC = ("总量", "总额", "总值", "规模", "总数", "总体规模")  # a total that names no measure of its own
 
 
-FACTS_VERSION = "facts-23"  # bump when extraction changes: load_index then re-reads the facts of an older index
+FACTS_VERSION = "facts-25"  # bump when extraction changes: load_index then re-reads the facts of an older index
 
 # Goals, not results: 政府工作报告 list next year's targets beside last year's figures.
 _TARGET = re.compile(r"预期目标|主要目标|目标任务|目标是|目标为|力争|未来五年|今后五年|到20\d\d年|确保.{0,10}(?:达到|以上)")
@@ -110,8 +110,8 @@ def extract_facts(chunk: Chunk) -> list[Fact]:
         named = [f[0] for f in figures if not f[0].startswith(("比", "较"))]
         topic = named[-1] if named and text[e - 1 : e] in "；;" else ""
         for metric, value, unit, qualifier, kind, at in figures:
-            if _FROM.search(text[s : s + at]):
-                continue  # GDP从3847亿元跃升到4422亿元: 3847 is an earlier year's, unnamed here
+            if _FROM.search(text[s : s + at]) and not _FROM_YEAR.search(text[s : s + at] + "至"):
+                continue  # GDP从3847亿元跃升到4422亿元: 3847 is an earlier year's, unnamed here (由2023年176.7亿元 is 2023's)
             context = _context(metric, text, s, e, s + at, chunk.section)
             # 预计…增长5.2%左右, or …左右 in a review, is an estimate of the result, not a target
             forecast = "预计" in text[s : s + at] and not goal
@@ -143,6 +143,9 @@ def year_about(before: str, report_year: int | None, work_report: bool, target: 
     year its section's heading names (一、2018年工作回顾), or none under a review of several years (过去五年工作
     回顾: a five-year total is no year's); else what its report speaks of (a 政府工作报告 of Y reviews Y−1 and
     sets Y's targets; a 法治 report of Y reviews Y and plans Y+1)."""
+    from_year = _FROM_YEAR.search(before + "至")
+    if from_year and from_year.end() >= len(before.rstrip("的 ")) - 1:  # 由2023年|176.7亿元: the start, of 2023
+        return int(re.search(r"(?:19|20)\d{2}", from_year.group()).group())
     named = _NAMED_YEAR.findall(_FROM_YEAR.sub("", before))  # 由2023年176.7亿元增长至…: 2023 is the start's
     if named:
         return int(named[-1])
@@ -239,7 +242,7 @@ def _sentence_figures(sentence: str, region: str, topic: str = ""):
         if metrics[0] in _ANAPHORIC and named and not open_:
             # 外贸进出口总额同比增长21.9%，总量达6093.4亿元: the total of the figure before (新增国高企业308家、
             # 总量2810家: of 国高企业, not of the new ones)
-            metrics = [re.sub(r"^(?:新增|新认定|新培育|新引进|净增)(?=..)", "", named[-1])]
+            metrics = [re.sub(r"新增|新认定|新培育|新引进|净增", "", named[-1]) or named[-1]]
         if metrics == [""] and out and not _strip_scope(core.replace("的", ""), region):
             metrics, open_ = [out[-1][0]], False  # 同比增长62.4% / 251批474人次: the figure before names it
         if metrics == [""] and not out and stop > 0:
@@ -401,8 +404,8 @@ def _cut(phrase: str, region: str) -> tuple[str, bool]:
 def _noun_after(sentence: str, at: int, quoted: list[tuple[int, int]]) -> tuple[str, int]:
     """The noun a classifier counts when it follows the number: 3家|律师事务所, 16个|工作制度."""
     m = re.compile(r"[\u4e00-\u9fff“”（）()]+").match(sentence, at)
-    if not m:
-        return "", at
+    if not m or sentence[at : at + 1] in "（(":
+        return "", at  # 不受理12宗（其中转送10宗…）: an aside follows, not the thing counted
     stops = (
         x.start()
         for x in _AFTER_STOP.finditer(sentence, at, m.end())
