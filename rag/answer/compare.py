@@ -120,7 +120,10 @@ def only_change(index: Index, query: Query, embedder: Embedder | None = None) ->
         return None
     scored = matching_facts(index, query, set(query.regions), embedder)
     levels, changes = _best_per_region(scored, False)
-    return changes[0] if changes and not levels else None
+    if levels or not changes:
+        return None
+    # said only of a figure the reports name as asked: a change close in meaning alone is another figure's
+    return changes[0] if fact_score(query, changes[0]) >= NAMED else None
 
 
 def _currency(f: Fact) -> str:

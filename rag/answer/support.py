@@ -27,6 +27,11 @@ from rag.types import Fact, Hit
 WEIGHTS = {"bias": -12.685, "coverage": 1.503, "sentence_coverage": 1.503, "metric": 3.052, "metric_said": 0.0, "named": 0.0, "head_said": 0.0,
            "fact_recall": 0.0, "kind_ok": 0.0, "years_ok": 4.45, "target_ok": 3.016, "rank": 2.79, "dense": 0.287}
 THRESHOLD = 0.6
+# A sentence that says the asked metric (its character pairs, at least this share) answers only with a figure
+# whose own words name it at least this well (fact_score by name): else the figure is a neighbour's. Probe H
+# (H63 人大代表建议 answered by 地方性法规8件, H73 粮食单产 by 总产量); bench/results/answerability_lookalikes.txt.
+NAMES_IT = 0.8
+NEIGHBOUR_NAMED = 0.3
 PARTIAL_THRESHOLD = 0.5  # saying what a report gives instead (only a bound, only a target) asserts no answer
 
 
@@ -94,6 +99,8 @@ def answerable(evidence: Evidence, query: Query, threshold: float | None = None)
     for 率, money for 多少钱, a change for 增速); then by the calibrated confidence."""
     if query.wants_number and evidence.metric <= 0:
         return False
+    if query.wants_number and evidence.metric_said >= NAMES_IT and evidence.named < NEIGHBOUR_NAMED:
+        return False  # the sentence names the asked figure, but the figure chosen is a neighbour's (总产量 for 单产)
     return confidence(evidence, query) >= (THRESHOLD if threshold is None else threshold)
 
 

@@ -25,8 +25,8 @@ from rag.language.thesaurus import load_thesaurus
 _LIST_SEP = re.compile(r"、|和|及|与")
 _CLAUSE = re.compile(r"[，,；;：:。！？]")
 # A metric that is only a verb counts what the clause before it names (办结 of 新收…案件).
-_VERB_ONLY = re.compile(r"^(?:调解成功|化解成功|成功调解|成功化解|办结|审结|结案|立案|受理|办理|处理|化解|调处|完成|录用|解决|回复|答复)$")  # fmt: skip
-_LEADING_VERB = re.compile(r"^(?:新收|受理|排查|办理|收到|接到|接收|发现|登记|摸排|梳理|处理|累计排查|开展|组织)")
+_VERB_ONLY = re.compile(r"^(?:不予?)?(?:调解成功|化解成功|成功调解|成功化解|办结|审结|结案|立案|受理|办理|处理|化解|调处|完成|录用|解决|回复|答复)$")  # fmt: skip
+_LEADING_VERB = re.compile(r"^(?:不予?)?(?:新收|受理|排查|办理|收到|接到|接收|发现|登记|摸排|梳理|处理|累计排查|开展|组织)")
 _PART_OF = re.compile(r"^[（(]?其中")
 _PARTS_SPAN = re.compile(r"[（(]其中")
 _LEAD = re.compile(r"^(?:新增|新建|新开工|新引进|新认定|新培育|净增|累计|新注册|新设立|新开通)")
@@ -51,7 +51,8 @@ def bind(sentence: str, figures: list[tuple], region: str) -> list[tuple]:
         elif _PART_OF.match(metric) and before:
             metric = _PART_OF.sub("", metric) + _noun_of(before[-1][0])
         elif _VERB_ONLY.match(metric) and before:
-            noun = _LEADING_VERB.sub("", before[-1][0])
+            outside = [f for f in before if not any(a < f[5] < b for a, b in parts)] or before  # not a （其中…） part
+            noun = _LEADING_VERB.sub("", outside[-1][0])
             if len(noun) >= 2 and noun != metric:
                 metric = metric + noun  # 调解成功 + 矛盾纠纷
         elif before and _shares_lead(sentence, before[-1], fig):

@@ -44,7 +44,7 @@ _LINK = sorted(
     "达到了 达到 达 为 是 在 约为 约 近 逾 超过 超 突破 高于 大于 低于 少于 不足 不到 至少 不少于 不低于 "
     "共计 共 合计 总计 累计 仅 只有 均 都 分别 已 已达 保持在 稳定控制在 稳定在 控制在 维持在 了 大幅 稳步 快速 较快 明显 显著 "
     "提升至 提高至 提高到 提升到 上升至 上升到 下降至 下降到 降至 降到 增至 增加到 增长到 减少到 减少至 跃升至 跃升到 跃居 "
-    "压缩至 压缩到 缩短至 缩短到 增长 增加 净增 上升 提高 提升 下降 减少 降低 回落 下滑 压缩 节省 缩短 增幅 降幅".split(),
+    "增长至 提升到 压缩至 压缩到 缩短至 缩短到 增长 增加 净增 上升 提高 提升 下降 减少 降低 回落 下滑 压缩 节省 缩短 增幅 降幅".split(),
     key=len,
     reverse=True,
 )
@@ -75,7 +75,7 @@ _CUT = re.compile(
     r"为|对|向|从|由|给|的|等"
 )
 # A figure whose phrase is only one of these verbs is still a figure: 共立案70件, 办结87件.
-_VERB_METRICS = set("立案 办结 审结 受理 办理 起诉 注销 清理 废止 修改 约谈 接待".split())
+_VERB_METRICS = set("立案 办结 审结 受理 不受理 不予受理 办理 起诉 注销 清理 废止 修改 约谈 接待".split())
 _AFTER_STOP = re.compile(
     r"和|与|(?<!以)及(?!时)|的|等|(?<!平)均|都|(?<!公)共|全部|作为|进行|参训|参加|主动|通过|限期|被|(?<![关对由属])于|"
     r"已|(?<![行作认成])为|(?<![发到通传送表下])达|(?<![所存现])在|(?<!针)对|向|由|开展|提供|受理|办理|"
@@ -85,7 +85,7 @@ _MAX_METRIC = 20
 _ANAPHORIC = ("总量", "总额", "总值", "规模", "总数", "总体规模")  # a total that names no measure of its own
 
 
-FACTS_VERSION = "facts-21"  # bump when extraction changes: load_index then re-reads the facts of an older index
+FACTS_VERSION = "facts-25"  # bump when extraction changes: load_index then re-reads the facts of an older index
 
 # Goals, not results: 政府工作报告 list next year's targets beside last year's figures.
 _TARGET = re.compile(r"预期目标|主要目标|目标任务|目标是|目标为|力争|未来五年|今后五年|到20\d\d年|确保.{0,10}(?:达到|以上)")
@@ -110,8 +110,8 @@ def extract_facts(chunk: Chunk) -> list[Fact]:
         named = [f[0] for f in figures if not f[0].startswith(("比", "较"))]
         topic = named[-1] if named and text[e - 1 : e] in "；;" else ""
         for metric, value, unit, qualifier, kind, at in figures:
-            if _FROM.search(text[s : s + at]):
-                continue  # GDP从3847亿元跃升到4422亿元: 3847 is an earlier year's, unnamed here
+            if _FROM.search(text[s : s + at]) and not _FROM_YEAR.search(text[s : s + at] + "至"):
+                continue  # GDP从3847亿元跃升到4422亿元: 3847 is an earlier year's, unnamed here (由2023年176.7亿元 is 2023's)
             context = _context(metric, text, s, e, s + at, chunk.section)
             # 预计…增长5.2%左右, or …左右 in a review, is an estimate of the result, not a target
             forecast = "预计" in text[s : s + at] and not goal
@@ -143,7 +143,10 @@ def year_about(before: str, report_year: int | None, work_report: bool, target: 
     year its section's heading names (一、2018年工作回顾), or none under a review of several years (过去五年工作
     回顾: a five-year total is no year's); else what its report speaks of (a 政府工作报告 of Y reviews Y−1 and
     sets Y's targets; a 法治 report of Y reviews Y and plans Y+1)."""
-    named = _NAMED_YEAR.findall(before)
+    from_year = _FROM_YEAR.search(before + "至")
+    if from_year and from_year.end() >= len(before.rstrip("的 ")) - 1:  # 由2023年|176.7亿元: the start, of 2023
+        return int(re.search(r"(?:19|20)\d{2}", from_year.group()).group())
+    named = _NAMED_YEAR.findall(_FROM_YEAR.sub("", before))  # 由2023年176.7亿元增长至…: 2023 is the start's
     if named:
         return int(named[-1])
     if not target:
@@ -202,7 +205,8 @@ def _sentence_spans(text: str):
         pos = end
 
 
-_FROM = re.compile(r"(?:从|由)$")
+_FROM = re.compile(r"(?:从|由)(?:(?:19|20)\d{2}\s*年(?:底|末|初)?的?)?$")
+_FROM_YEAR = re.compile(r"(?:从|由)\s*(?:19|20)\d{2}\s*年(?=[^至到。；;]*(?:至|到))")
 
 
 def _sentence_figures(sentence: str, region: str, topic: str = ""):
@@ -238,7 +242,7 @@ def _sentence_figures(sentence: str, region: str, topic: str = ""):
         if metrics[0] in _ANAPHORIC and named and not open_:
             # 外贸进出口总额同比增长21.9%，总量达6093.4亿元: the total of the figure before (新增国高企业308家、
             # 总量2810家: of 国高企业, not of the new ones)
-            metrics = [re.sub(r"^(?:新增|新认定|新培育|新引进|净增)(?=..)", "", named[-1])]
+            metrics = [re.sub(r"新增|新认定|新培育|新引进|净增", "", named[-1]) or named[-1]]
         if metrics == [""] and out and not _strip_scope(core.replace("的", ""), region):
             metrics, open_ = [out[-1][0]], False  # 同比增长62.4% / 251批474人次: the figure before names it
         if metrics == [""] and not out and stop > 0:
@@ -330,6 +334,7 @@ def _metric_before(raw: str, region: str) -> tuple[list[str], bool, str, str, st
     text = _DATE.sub("", re.sub(r"[(（][^)）]*[)）]", "", raw))
     text = re.sub(r"[“”\"'‘’《》〈〉【】\s]", "", text).lstrip("、，,；;：:")
     text = re.sub(r"(?<=..)(?:从|由)$", "", text)  # 地区生产总值从|2015年2694亿元增长到…
+    text = re.sub(r"^(?:大关|关口|新台阶|台阶|量级)[、，,]?", "", text)  # 突破5万关口、达到|5.28万元: the milestone passed
     stripped: list[str] = []
     while True:
         word = next((w for w in _LINK if text.endswith(w) and _link_ok(text, w)), None)
@@ -399,8 +404,8 @@ def _cut(phrase: str, region: str) -> tuple[str, bool]:
 def _noun_after(sentence: str, at: int, quoted: list[tuple[int, int]]) -> tuple[str, int]:
     """The noun a classifier counts when it follows the number: 3家|律师事务所, 16个|工作制度."""
     m = re.compile(r"[\u4e00-\u9fff“”（）()]+").match(sentence, at)
-    if not m:
-        return "", at
+    if not m or sentence[at : at + 1] in "（(":
+        return "", at  # 不受理12宗（其中转送10宗…）: an aside follows, not the thing counted
     stops = (
         x.start()
         for x in _AFTER_STOP.finditer(sentence, at, m.end())

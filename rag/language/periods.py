@@ -27,7 +27,7 @@ _YEAR = re.compile(r"(?<!\d)((?:19|20)\d{2})(?:\s*年(?:度)?|(?=\s*[、和与�
 _SINCE = re.compile(r"((?:19|20)\d{2})\s*年(?:以来|至今)")
 _REPORT = re.compile(r"((?:19|20)\d{2})\s*年(?:度)?的?(?:政府工作|法治政府建设(?:情况)?|管委会工作|工作)报告")
 _EVERY_YEAR = re.compile(r"历年|每年|逐年|各年|历来|每一年|多年来|over the years|each year|every year|year by year", re.I)
-_RELATIVE = re.compile(r"去年|今年|前年|明年|上年|本年|当年|近\s*[一二两三四五六七八九十\d]+\s*年|过去\s*[一二两三四五六七八九十\d]+\s*年|"
+_RELATIVE = re.compile(r"(?<![比较同])(?:去年|上年)(?!同期)|今年|前年|明年|本年|当年|近\s*[一二两三四五六七八九十\d]+\s*年|过去\s*[一二两三四五六七八九十\d]+\s*年|"
                        r"这\s*[两三四五]\s*年|last year|this year|past (?:two|three|four|five|\d) years|last (?:two|three|four|five|\d) years", re.I)
 
 

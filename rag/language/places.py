@@ -233,5 +233,6 @@ def _stands_alone(text: str, start: int, end: int, form: str, place: Place) -> b
     if is_word(before + text[start]):
         # 提高区域 is no 高区, but 那天津呢 is 天津: the name ends the clause
         return after in ("", *"呢吗，,。？?！!") and not is_word(text[end - 1] + after)
-    # 区域 ends no place name, but 岭北 + 地区 does
-    return text[end : end + 2] == "地区" or after in "的和与及、，,。？?！!" or not is_word(text[end - 1] + after)
+    # 区域 ends no place name, but 岭北 + 地区 does; 天津港 and 深圳湾 are the place's own port and bay
+    return (text[end : end + 2] == "地区" or after in "的和与及、，,。？?！!" or not is_word(text[end - 1] + after)
+            or is_word(form + after) or is_word(text[start:end + 2]))

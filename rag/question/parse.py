@@ -134,7 +134,7 @@ def _other_places(mentions, regions, gazetteer) -> tuple[str, list[str]]:
     return within, unknown
 
 
-_REPORT_WORDS = re.compile(r"^(?:(?:政府|法治政府建设|法治政府|施政|管委会)?(?:工作)?(?:情况)?(?:报告)?|报告|report|reports|index|cover|[年的]+)+$", re.I)
+_REPORT_WORDS = re.compile(r"^(?:(?:政府|法治政府建设|法治政府|施政|管委会)?(?:工作)?(?:情况)?(?:报告)?|报告|文件|文档|材料|report|reports|index|cover|[年的]+)+$", re.I)
 _RANKING = re.compile(r"倒数|垫底|末位|拔得头筹|榜首|居首|领跑|殿后|吊车尾|[前后]\s*(?:\d+|[一二两三四五六七八九十])\s*(?:名|位|强)")
 _LAST_N = re.compile(r"后\s*(\d+|[一二两三四五六七八九十])\s*(?:名|位)|\bbottom\s*(\d+)", re.I)
 

@@ -44,7 +44,7 @@ def _asks(clause: str) -> bool:
     """Whether a clause asks a figure (多少, 几), which ones (哪些年份, 有没有), or, elliptically, the same
     again (…的时候呢)."""
     return bool(has_word(clause, "number") or has_word(clause, "index") or has_word(clause, "which")
-                or clause.endswith(("呢", "吗")))
+                or has_word(clause, "change") and "还是" in clause or clause.endswith(("呢", "吗")))
 
 
 def join_answers(question: str, parts: list[str], answers: list[Answer]) -> Answer:
