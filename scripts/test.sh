@@ -9,4 +9,5 @@ fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q -e ".[test]"
 .venv/bin/ruff check rag tests ui.py bench
+.venv/bin/lint-imports  # the stages' layers (pyproject.toml, docs/architecture.md)
 .venv/bin/pytest "$@"

@@ -25,7 +25,7 @@ from rag.types import Answer, Fact, Row
 NAMED = 0.9  # a match by name this good: the reports call the figure what the question does
 
 
-def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Answer | None:
+def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Answer | None:  # noqa: C901
     """The comparison `query` asks for, or None when no report gives a figure of its metric."""
     members = set(scope_members(query, index))
     scored = matching_facts(index, query, members, embedder)

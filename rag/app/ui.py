@@ -190,7 +190,7 @@ def _starter(h: ChatHandlers, text: str, chat, regions, years) -> dict:
     return out
 
 
-def _wire_reports(p, service: CorrectedService) -> None:
+def _wire_reports(p, service: CorrectedService) -> None:  # noqa: C901
     """What the index holds (status, list, filters), uploads, and managing a report."""
 
     def filters():

@@ -112,7 +112,7 @@ def report_metadata(lines: list[str], litter: list[str], stem: str) -> dict:
 # ---------------------------------------------------------------------------------------------- region
 
 
-def _region(title: str, head: str, body: str, sig_org: str, fields: dict, stem: str) -> tuple[Place | None, str, str]:
+def _region(title: str, head: str, body: str, sig_org: str, fields: dict, stem: str) -> tuple[Place | None, str, str]:  # noqa: C901
     """(the place the report is about, the name it calls it by, where that was read)."""
     hint = f"{title}\n{head}\n{stem}\n{body}"
     clues: list[tuple[str, Clue]] = []  # (name as written, clue)
@@ -243,7 +243,7 @@ def _names_in_stem(stem: str) -> list[str]:
 # ---------------------------------------------------------------------------------------------- year and kind
 
 
-def _year(title: str, head: str, body: str, sig_date: str, stem: str, kind: str) -> tuple[int | None, str]:
+def _year(title: str, head: str, body: str, sig_date: str, stem: str, kind: str) -> tuple[int | None, str]:  # noqa: C901
     """(the report's year as its title would name it, where that was read)."""
     work = kind in _WORK_KINDS
     clues: list[Clue] = []

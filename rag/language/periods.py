@@ -68,7 +68,7 @@ def now_of(reports) -> int | None:
     return min(max(years), dt.date.today().year) if years else None
 
 
-def read_period(text: str, index, regions) -> tuple[Period, list[tuple[int, int]]]:
+def read_period(text: str, index, regions) -> tuple[Period, list[tuple[int, int]]]:  # noqa: C901
     """(the period `text` asks about, the spans that said it) — regions make 去年 theirs."""
     spans: list[tuple[int, int]] = []
     named = [m for m in _REPORT.finditer(text)]
