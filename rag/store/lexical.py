@@ -6,7 +6,7 @@ write rebuilt the matrix. Here each segment of the index (rag/store/layout.py) k
 (term → chunks, counts, in CSC form) and the chunks' lengths; the collection statistics are computed at
 load, and a query scores the postings of its own terms. The arithmetic is bm25s's, step for step (Lucene
 variant, k1 1.5, b 0.75: `bm25s.scoring._score_tfc_robertson`, `_score_idf_lucene`), so the scores are
-bm25s's to the bit (tests/test_lexical.py holds them against bm25s on the same tokens).
+bm25s's to the bit (tests/store/test_lexical.py holds them against bm25s on the same tokens).
 """
 
 from __future__ import annotations

@@ -256,12 +256,12 @@ def test_on_a_phone_the_answer_opens_at_its_first_line(browser, app_url):
         assert line["text"].startswith("各地行政诉讼出庭应诉率"), line
         assert 0 <= line["top"] and line["bottom"] <= 844, line  # the answer's first line is in the viewport …
         assert line["top"] >= chat["y"], (line, chat)  # … and in the chat's view, not scrolled past
-        page.screenshot(path=str(Path(__file__).parent / "screenshots" / "21_phone_answer_390.png"))
+        page.screenshot(path=str(Path(__file__).parents[1] / "screenshots" / "21_phone_answer_390.png"))
         page.locator(f'{BOT} a[href="#numbers"]').last.click()  # the chart and table: one tap away
         page.wait_for_timeout(800)
         numbers = page.locator("#numbers").bounding_box()
         assert -2 <= numbers["y"] < 844, numbers  # scrolled to its top
-        page.screenshot(path=str(Path(__file__).parent / "screenshots" / "22_phone_numbers_390.png"))
+        page.screenshot(path=str(Path(__file__).parents[1] / "screenshots" / "22_phone_numbers_390.png"))
     finally:
         context.close()
 

@@ -15,7 +15,7 @@ from rag.app.evaluate import parse_accuracy
 from rag.question.asked import read_threshold
 from rag.question.parse import parse, replay
 
-CASES = Path(__file__).parent / "data" / "parse_cases.jsonl"
+CASES = Path(__file__).parents[1] / "data" / "parse_cases.jsonl"
 
 
 def test_a_superlative_over_districts(catalog):

@@ -15,7 +15,7 @@ from rag.store.corrections import (
 )
 from rag.types import Report
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 JINGHU = "004_b09f2e2d8cdb3710.txt"
 
 

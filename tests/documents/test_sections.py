@@ -10,7 +10,7 @@ import pytest
 from rag.documents.sections import MAX_CHARS, chunk_report, heading_of
 from rag.types import Report
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 def make_report(text: str, title: str = "", doc: str = "t.txt") -> Report:

@@ -17,7 +17,7 @@ from rag.store.store import load_index
 
 pytestmark = pytest.mark.slow
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 HIT_FIELDS = ["rank", "score", "doc", "title", "region", "year", "section", "text", "start", "end"]
 SEED_DOCS = {
     "000_1e730ce7ce0129e2.txt": ("鹿城区", 2022),

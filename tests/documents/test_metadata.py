@@ -10,7 +10,7 @@ import pytest
 
 from rag.documents.ingest import read_report
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared"
 KEY = ROOT / "tests" / "data" / "blind_key.tsv"
 

@@ -203,7 +203,7 @@ def test_reports_read_in_worker_processes_are_read_as_in_one(monkeypatch):
     from rag.documents.ingest import read_report
     from rag.language.segmentation import segmenter_for
 
-    reports = [read_report(p) for p in sorted((Path(__file__).parent.parent / "seeds").glob("*.txt"))]
+    reports = [read_report(p) for p in sorted((Path(__file__).parents[2] / "seeds").glob("*.txt"))]
     segmenter = segmenter_for(tuple(sorted({r.region for r in reports})))
     alone = list(segments.read_reports(reports, segmenter))
     monkeypatch.setattr(segments, "PARALLEL_ABOVE", 0)

@@ -14,7 +14,7 @@ from rag.retrieval import top_rows
 from rag.store.lexical import Lexical, build_postings, concat_postings
 from rag.types import Report
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 EXTRA = "青山区人民政府关于2024年的报告\n全年受理法律援助案件321件，人民调解化解率达97.5%。\n"
 
 QUERIES = ["镜湖区2024年受理法律援助案件多少件", "哪个区复议调解率最高", "12345热线转办件", "举措 举措 优化营商环境",

@@ -16,7 +16,7 @@ from rag.documents.facts import base_unit, extract_facts, normalized_value
 from rag.question.parse import parse
 from rag.types import Chunk, Fact
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 REGIONS = {
     "000": ("鹿城区", 2022),
     "001": ("红谷滩区", 2023),
@@ -381,7 +381,7 @@ def test_which_province_is_not_read_as_a_place_name(catalog):
 
 def _corpus_sentence(name: str, phrase: str, section: tuple[str, ...] = ()) -> list[Fact]:
     """The facts of the sentence of a corpus report (../shared/corpus) that holds `phrase`."""
-    path = next((Path(__file__).resolve().parents[2] / "shared" / "corpus").glob(f"*/{name}"), None)
+    path = next((Path(__file__).resolve().parents[3] / "shared" / "corpus").glob(f"*/{name}"), None)
     if path is None:
         pytest.skip("../shared/corpus is not here")
     text = path.read_text(encoding="utf-8")

@@ -38,7 +38,7 @@ def test_title_region_and_section_are_part_of_what_is_searched(seeds_index):
 
 def test_unchanged_reports_are_skipped_and_new_ones_added(index_copy, small_report):
     before = load_index(index_copy)
-    result = add_reports(index_copy, [small_report.parent, Path(__file__).parent.parent / "seeds"])
+    result = add_reports(index_copy, [small_report.parent, Path(__file__).parents[2] / "seeds"])
     assert result.added == [small_report.name]
     assert sorted(result.unchanged) == sorted(before.reports)
     after = load_index(index_copy)
@@ -59,7 +59,7 @@ def test_changed_report_is_reindexed(index_copy, small_report):
 
 def test_duplicate_under_another_name_is_refused(index_copy, tmp_path):
     copy = tmp_path / "copy of 镜湖区.txt"
-    copy.write_bytes((Path(__file__).parent.parent / "seeds" / "004_b09f2e2d8cdb3710.txt").read_bytes())
+    copy.write_bytes((Path(__file__).parents[2] / "seeds" / "004_b09f2e2d8cdb3710.txt").read_bytes())
     result = add_reports(index_copy, [copy])
     assert result.failed and "004_b09f2e2d8cdb3710.txt" in result.failed[0][1]
     assert len(load_index(index_copy).reports) == 5

@@ -15,7 +15,7 @@ from rag.store.store import load_index
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEVELOPMENT = ROOT.parent / "shared" / "eval" / "questions.jsonl"
 CALIBRATION = ROOT / "bench" / "calibration.jsonl"
 

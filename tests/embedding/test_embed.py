@@ -19,7 +19,7 @@ from rag.embedding.embed import BACKENDS, DEFAULT_BACKEND, DEFAULT_MODEL, MINILM
 from rag.embedding.onnx_backend import OnnxEncoder, export_onnx
 from rag.errors import IndexMismatchError, RagError
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 QUERIES = [
     "鹿城区2022年行政复议案件有多少件？",
     "法律援助案件受理情况",

@@ -13,7 +13,7 @@ from rag.documents.ingest import SUPPORTED, decode_bytes, find_report_files, rea
 from rag.errors import IngestError
 from rag.types import Report
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"
 CORPUS = ROOT.parent / "shared" / "corpus"
 

@@ -14,7 +14,7 @@ from rag.answer.answer import ask
 from rag.store.store import add_reports, load_index
 
 pytestmark = pytest.mark.slow
-NATIONAL_2024 = (Path(__file__).parent / "data" / "national_2024.txt").read_text(encoding="utf-8")
+NATIONAL_2024 = (Path(__file__).parents[1] / "data" / "national_2024.txt").read_text(encoding="utf-8")
 
 CITY_2024 = """各位代表：
 现在，我代表市人民政府，向大会报告政府工作，请予审议。

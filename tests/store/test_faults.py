@@ -29,7 +29,7 @@ from rag.store.store import add_reports, load_index, remove_report
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SEEDS = ROOT / "seeds"
 LUCHENG = SEEDS / "000_1e730ce7ce0129e2.txt"  # 鹿城区
 JINGHU = "004_b09f2e2d8cdb3710.txt"  # 镜湖区
