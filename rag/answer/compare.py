@@ -41,6 +41,7 @@ def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Ans
         if not scored:
             return None
     levels, changes = _best_per_region(scored, query.change)
+    levels, other_level = _one_level(index, query, levels)
     # 175亿美元 and 1243亿元 are not ranked together: the currency most reports use is, the other listed apart
     currency = Counter(_currency(f) for f in levels if _currency(f)).most_common(1)
     apart = [f for f in levels if currency and _currency(f) not in ("", currency[0][0])]
@@ -72,7 +73,13 @@ def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Ans
         c = cite(index, len(citations) + 1, f.doc, f.section, f.start, f.end)
         citations.append(c)
         others.append(f"- {f.region}以另一种货币报告：“{c.quote}”[{c.n}]（{figure(f)}，未参与排名）")
-    silent = sorted(members - ranked_regions - {f.region for f in changes} - {f.region for f in apart})
+    for f in sorted(other_level, key=lambda f: f.region):
+        c = cite(index, len(citations) + 1, f.doc, f.section, f.start, f.end)
+        citations.append(c)
+        level = _LEVEL_NAMES.get(index.gazetteer().level_of(f.region), "另一层级")
+        others.append(f"- {f.region}（{level}）：“{c.quote}”[{c.n}]（{figure(f)}，不与其他层级的地区同列排名）")
+    silent = sorted(members - ranked_regions - {f.region for f in changes} - {f.region for f in apart}
+                    - {f.region for f in other_level})
     if silent:
         others.append(f"- 未给出该数字：{'、'.join(silent)}")
     if others:
@@ -124,6 +131,23 @@ def only_change(index: Index, query: Query, embedder: Embedder | None = None) ->
         return None
     # said only of a figure the reports name as asked: a change close in meaning alone is another figure's
     return changes[0] if fact_score(query, changes[0]) >= NAMED else None
+
+
+_LEVEL_NAMES = {"national": "全国", "province": "省级", "city": "市级", "county": "区县"}
+
+
+def _one_level(index: Index, query: Query, levels: list[Fact]) -> tuple[list[Fact], list[Fact]]:
+    """(the figures ranked, those of other levels): a comparison that names no level (哪里GDP最高) ranks the
+    level most of its figures are of, never the nation, a province and a district together."""
+    if query.scope.level or query.regions or query.scope.regions:
+        return levels, []
+    gazetteer = index.gazetteer()
+    counts = Counter(gazetteer.level_of(f.region) for f in levels if gazetteer.level_of(f.region) != "national")
+    if len(counts) + any(gazetteer.level_of(f.region) == "national" for f in levels) <= 1:
+        return levels, []
+    level = counts.most_common(1)[0][0] if counts else "national"
+    return ([f for f in levels if gazetteer.level_of(f.region) == level],
+            [f for f in levels if gazetteer.level_of(f.region) != level])
 
 
 def _currency(f: Fact) -> str:

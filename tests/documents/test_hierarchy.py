@@ -107,3 +107,9 @@ def test_a_renamed_place_is_one_region_across_years(nation_city_districts):
 def test_a_province_ranking_leaves_the_nation_out(nation_city_districts):
     answer = ask(nation_city_districts, "全国哪个城市地区生产总值最高？")
     assert "全国" not in [r.region for r in answer.rows]
+
+
+def test_a_comparison_that_names_no_level_ranks_one_level(nation_city_districts):
+    answer = ask(nation_city_districts, "2023年哪里的地区生产总值最高？")
+    assert [r.region for r in answer.rows] == ["南山区", "福田区", "光明区"]
+    assert "全国（全国）" in answer.answer and "深圳市（市级）" in answer.answer and "不与其他层级的地区同列排名" in answer.answer
