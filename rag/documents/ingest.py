@@ -23,13 +23,6 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
-import docx
-from bs4 import BeautifulSoup
-from bs4.element import PreformattedString
-from charset_normalizer import from_bytes
-from docx.table import Table
-from pypdf import PdfReader
-
 from rag.documents.metadata import report_metadata
 from rag.errors import IngestError
 from rag.limits import MAX_PDF_PAGES, MAX_REPORT_BYTES, MAX_REPORT_CHARS, check_zip
@@ -238,6 +231,8 @@ def _utf16_without_bom(data: bytes) -> str | None:
 
 def _guess(data: bytes, where: str) -> tuple[str, str]:
     """Last resort for Big5 and other legacy encodings; accepted only if the result reads as Chinese."""
+    from charset_normalizer import from_bytes  # lazy: as the readers below
+
     best = from_bytes(data).best()
     text = str(best) if best is not None else ""
     non_ascii = len(_NON_ASCII.findall(text))
@@ -259,6 +254,11 @@ _WRAP = re.compile(rf"(?<=[{_WIDE}])[^\S\n]*\n\s*(?=[{_WIDE}])")
 
 
 def _html_text(html: str) -> str:
+    # lazy, as each format's parser: bs4, python-docx and pypdf take ~0.1 s to import, and every store command
+    # (rag docs, rag remove, a second writer) imports this module without reading a file of that format
+    from bs4 import BeautifulSoup
+    from bs4.element import PreformattedString
+
     soup = BeautifulSoup(html, "lxml")
     for node in soup.find_all(string=lambda s: isinstance(s, PreformattedString)):  # comments, doctype, CDATA
         node.extract()
@@ -289,6 +289,10 @@ def _html_text(html: str) -> str:
 
 
 def _docx_text(data: bytes, where: str) -> str:
+    # lazy: as in _html_text
+    import docx
+    from docx.table import Table
+
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise IngestError(where, "这是旧版 Word .doc 文件，只是扩展名为 .docx；请在 Word 中另存为 .docx")
     check_zip(data, where)
@@ -319,6 +323,8 @@ def _table_rows(table) -> list[str]:
 
 
 def _pdf_text(data: bytes, where: str) -> str:
+    from pypdf import PdfReader  # lazy: as in _html_text
+
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):

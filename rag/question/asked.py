@@ -12,8 +12,6 @@ import importlib.resources
 import re
 from dataclasses import dataclass
 
-import cn2an
-
 from rag.documents.facts import UNITS, cut_metric
 from rag.language.crosslingual import chinese_terms, has_cjk
 from rag.language.thesaurus import Thesaurus, load_thesaurus
@@ -99,6 +97,8 @@ def read_threshold(text: str) -> tuple[Threshold | None, tuple[int, int] | None]
 
 def read_amount(numeral: str, magnitude: str = "") -> tuple[float, str] | None:
     """(value in base units, unit) of a number as written: 一千 + 亿 → (1e11, ""), 两 + 成 → (20, "%")."""
+    import cn2an  # lazy: ~0.1 s to import (on every question's path); only a number in Chinese numerals needs it
+
     numeral = numeral.replace(",", "")
     if re.fullmatch(r"\d+(?:\.\d+)?", numeral):
         value = float(numeral)
