@@ -16,7 +16,8 @@ import numpy as np
 
 from rag.embedding.embed import Embedder
 from rag.errors import ArgumentError
-from rag.language.crosslingual import chinese_terms, has_cjk
+from rag.language.characters import has_cjk
+from rag.language.crosslingual import chinese_terms
 from rag.limits import question_refusal
 from rag.question.query import Query
 from rag.store.store import Index

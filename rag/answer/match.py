@@ -12,7 +12,7 @@ import re
 from dataclasses import replace
 
 from rag.documents.facts import base_unit
-from rag.language.crosslingual import has_cjk
+from rag.language.characters import has_cjk
 from rag.language.thesaurus import load_thesaurus
 from rag.question.query import Query
 from rag.types import Fact

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from pypinyin import Style, pinyin
 
+from rag.language.characters import has_cjk
+
 MAX_PHRASE_WORDS = 3
 _STOPWORDS = set(
     "a an the of in on at to for by from with and or as is are was were be been being do does did done has have had "
@@ -33,10 +35,6 @@ class Term:
 
     english: str
     chinese: tuple[str, ...]
-
-
-def has_cjk(text: str) -> bool:
-    return bool(re.search(r"[\u4e00-\u9fff]", text))
 
 
 def english_terms(question: str, places: Iterable[str] = ()) -> list[Term]:

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 
 from rag.documents.facts import UNITS, cut_metric
-from rag.language.crosslingual import chinese_terms, has_cjk
+from rag.language.characters import has_cjk
+from rag.language.crosslingual import chinese_terms
 from rag.language.thesaurus import Thesaurus, load_thesaurus
 from rag.question.catalog import Catalog
 

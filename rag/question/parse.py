@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from rag.language.crosslingual import has_cjk
+from rag.language.characters import has_cjk
 from rag.language.divisions import NATION_NAME
 from rag.language.periods import read_period
 from rag.language.places import find_group

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from rag.language.characters import has_cjk
 from rag.question.asked import has_word
 from rag.types import Answer
 
@@ -20,7 +21,7 @@ _CLAUSES = re.compile(r"[，,]")
 
 def split_parts(question: str) -> list[str]:
     """The parts of a Chinese question that each ask something; one part when it asks one thing."""
-    if not re.search(r"[\u4e00-\u9fff]", question):
+    if not has_cjk(question):
         return [question]
     parts = []
     for sentence in (s.strip() for s in _SENTENCES.split(question)):

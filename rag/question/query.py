@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from rag.language.crosslingual import has_cjk
+from rag.language.characters import has_cjk
 from rag.language.periods import Period
 from rag.question.asked import Threshold
 
