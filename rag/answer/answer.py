@@ -433,7 +433,4 @@ def chunk_sentences(index: Index, chunk: Chunk):
 
 
 def _chunk_row(index: Index, chunk: Chunk) -> int:
-    rows = index.chunks.rows_by_start  # (doc, start) → row, from the chunk columns
-    if not rows:
-        rows.update({(c.doc, c.start): i for i, c in enumerate(index.chunks)})
-    return rows[(chunk.doc, chunk.start)]
+    return index.chunks.rows_by_start[(chunk.doc, chunk.start)]  # from the chunk columns

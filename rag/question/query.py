@@ -14,8 +14,6 @@ from rag.language.characters import has_cjk
 from rag.language.periods import Period
 from rag.question.asked import Threshold
 
-INTENTS = ("lookup", "superlative", "threshold", "enumerate", "series", "summary", "index")
-
 
 @dataclass(frozen=True)
 class Scope:
@@ -33,7 +31,7 @@ class Query:
 
     text: str
     language: str = "zh"
-    intent: str = "lookup"
+    intent: str = "lookup"  # | superlative | threshold | enumerate | series | summary | index
     descending: bool = True
     top: int = 0  # 前三名 → 3
     word: str = ""  # the superlative as asked (最多, 最快), for the answer to say it back
