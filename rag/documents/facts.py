@@ -81,7 +81,7 @@ _AFTER_STOP = re.compile(
     r"已|(?<![行作认成])为|(?<![发到通传送表下])达|(?<![所存现])在|(?<!针)对|向|由|开展|提供|受理|办理|"
     r"兑付|推出|建立|设立|实现|创新|给予|纳入|列入|荣获|组成|成立|收集"
 )
-_MAX_METRIC = 20
+_MAX_METRIC = 20  # a metric's name keeps its last this many characters (by hand, 7c94cd4; not measured)
 _ANAPHORIC = ("总量", "总额", "总值", "规模", "总数", "总体规模")  # a total that names no measure of its own
 
 
