@@ -7,6 +7,7 @@ its rows, its headline, and what it lists apart (a change only, another currency
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from rag import Index, Report, parse
 from rag.answer.compare import compare
@@ -56,38 +57,40 @@ def assert_quotes_are_verbatim(index: Index, answer) -> None:
         assert index.reports[c.doc].text[c.start : c.end] == c.quote
 
 
-LEGAL_AID = index_of(
-    report("青山区", "全年受理法律援助案件120件。"),
-    report("东湖区", "全年受理法律援助案件95件。"),
-    report("西山县", "全年受理法律援助案件310件。"),
-    report("南岭县", "群众满意度不断提升。"),
-)
+@pytest.fixture(scope="module")
+def legal_aid() -> Index:
+    return index_of(
+        report("青山区", "全年受理法律援助案件120件。"),
+        report("东湖区", "全年受理法律援助案件95件。"),
+        report("西山县", "全年受理法律援助案件310件。"),
+        report("南岭县", "群众满意度不断提升。"),
+    )
 
 
-def test_the_highest_leads_and_every_report_with_the_figure_is_ranked():
-    answer = ask(LEGAL_AID, "哪个地区法律援助案件最多?")
+def test_the_highest_leads_and_every_report_with_the_figure_is_ranked(legal_aid):
+    answer = ask(legal_aid, "哪个地区法律援助案件最多?")
     assert answer.mode == "compare"
     assert answer.answer.startswith("**西山县最多**：法律援助案件310件")
     assert ranked(answer) == [("西山县", 310), ("青山区", 120), ("东湖区", 95)]
     assert [r.citation.n for r in answer.rows] == [1, 2, 3]
-    assert_quotes_are_verbatim(LEGAL_AID, answer)
+    assert_quotes_are_verbatim(legal_aid, answer)
 
 
-def test_the_lowest_ranks_ascending():
-    answer = ask(LEGAL_AID, "哪个地区受理的法律援助案件最少?")
+def test_the_lowest_ranks_ascending(legal_aid):
+    answer = ask(legal_aid, "哪个地区受理的法律援助案件最少?")
     assert answer.answer.startswith("**东湖区最少**")
     assert ranked(answer) == [("东湖区", 95), ("青山区", 120), ("西山县", 310)]
 
 
-def test_top_n_heads_the_answer_with_n_regions_and_the_table_keeps_them_all():
-    answer = ask(LEGAL_AID, "法律援助案件最多的前两名是哪些地区?")
+def test_top_n_heads_the_answer_with_n_regions_and_the_table_keeps_them_all(legal_aid):
+    answer = ask(legal_aid, "法律援助案件最多的前两名是哪些地区?")
     assert answer.answer.startswith("**法律援助案件最多的2个**：1. 西山县 310件")
     assert "2. 青山区 120件" in answer.answer.split("\n")[0] and "东湖区" not in answer.answer.split("\n")[0]
     assert len(answer.rows) == 3
 
 
-def test_a_region_that_gives_no_figure_is_named():
-    answer = ask(LEGAL_AID, "哪个地区法律援助案件最多?")
+def test_a_region_that_gives_no_figure_is_named(legal_aid):
+    answer = ask(legal_aid, "哪个地区法律援助案件最多?")
     assert "未给出该数字：南岭县" in answer.answer
     assert "南岭县" not in {r.region for r in answer.rows}
 
