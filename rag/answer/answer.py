@@ -41,7 +41,7 @@ from rag.retrieval import dense_text, retrieve
 from rag.store.corrections import read_kind
 from rag.store.metric_vectors import phrase
 from rag.store.store import Index
-from rag.types import Answer, Chunk, Fact, Hit
+from rag.types import READING, RELATED, TEXT, Answer, Chunk, Fact, Hit, grouped
 
 # A lookup reads the best LOOKUP_PASSAGES passages and weighs the sentences of the first SENTENCE_PASSAGES of
 # them (a summary looks for its section among as many): set by hand in c8d3c2d, not measured.
@@ -194,8 +194,8 @@ def _lookup(index: Index, query: Query, hits: list[Hit], embedder: Embedder | No
     lead = figure(best.fact) if best.fact is not None and query.wants_number else ""
     lines = [f"**{lead}**", ""] if lead else []
     lines.append(f"“{citation.quote}”[1]")
-    return Answer(query.text, with_sources("\n".join(lines), [citation], query), "lookup", (citation,),
-                  related=tuple(hits[:3]), query=query)
+    text, blocks = with_sources("\n".join(lines), [citation], query)
+    return Answer(query.text, text, "lookup", (citation,), related=tuple(hits[:3]), query=query, blocks=blocks)
 
 
 def _evidence(index: Index, query: Query, hit: Hit, rank: int, start: int, end: int, dense: float, meaning) -> Evidence:
@@ -292,8 +292,8 @@ def _summary(index: Index, query: Query, hits: list[Hit], embedder: Embedder | N
     path = " > ".join(h.lstrip("、，,. ") for h in parent) or top.title
     lines = [f"{top.region}报告“{path}”{intro}", ""]
     lines += [f"{c.n}. “{c.quote}”[{c.n}]" for c in citations]
-    return Answer(query.text, with_sources("\n".join(lines), citations, query), "lookup", tuple(citations),
-                  related=tuple(hits[:3]), query=query)
+    text, blocks = with_sources("\n".join(lines), citations, query)
+    return Answer(query.text, text, "lookup", tuple(citations), related=tuple(hits[:3]), query=query, blocks=blocks)
 
 
 def _with_body(text: str, start: int, end: int, title: int = 30, most: int = 160) -> int:
@@ -332,8 +332,9 @@ def _admitted_problems(index: Index, query: Query, hits: list[Hit]) -> Answer | 
                     report = index.reports[doc]
                     lines = [f"{report.region}报告“{heading[1].lstrip('、，,. ')}”一节列出 {len(points)} 点：", ""]
                     lines += [f"{c.n}. “{c.quote}”[{c.n}]" for c in citations]
-                    return Answer(query.text, with_sources("\n".join(lines), citations, query), "lookup",
-                                  tuple(citations), related=tuple(hits[:3]), query=query)
+                    text, blocks = with_sources("\n".join(lines), citations, query)
+                    return Answer(query.text, text, "lookup", tuple(citations), related=tuple(hits[:3]), query=query,
+                                  blocks=blocks)
                 continue
             points = [(s, e, section)]
             for s2, e2, sec2 in spans[n + 1 :]:
@@ -346,8 +347,9 @@ def _admitted_problems(index: Index, query: Query, hits: list[Hit]) -> Answer | 
             report = index.reports[doc]
             lines = [f"{report.region}报告《{report.title}》写道：", ""]
             lines += [f"{c.n}. “{c.quote}”[{c.n}]" for c in citations]
-            return Answer(query.text, with_sources("\n".join(lines), citations, query), "lookup", tuple(citations),
-                          related=tuple(hits[:3]), query=query)
+            text, blocks = with_sources("\n".join(lines), citations, query)
+            return Answer(query.text, text, "lookup", tuple(citations), related=tuple(hits[:3]), query=query,
+                          blocks=blocks)
     return None
 
 
@@ -419,16 +421,17 @@ def describe_index(index: Index, query: Query) -> Answer:
 
 
 def not_found(query: Query, why: str, hits: list[Hit]) -> Answer:
-    lines = [f"报告中未找到“{query.text}”的答案（{why}）。"]
+    lines = [(TEXT, f"报告中未找到“{query.text}”的答案（{why}）。")]
     reading = query.reading()
     if reading:
-        lines += ["", f"*{reading}*"]
+        lines += [(TEXT, ""), (READING, f"*{reading}*")]
     if hits:
-        lines += ["", "以下段落相关，但不能回答这个问题："]
+        lines += [(TEXT, ""), (RELATED, "以下段落相关，但不能回答这个问题：")]
         for h in hits[:3]:
             c = h.chunk
-            lines.append(f"- {c.region} {c.year or ''}《{c.title}》{' > '.join(c.section)}：{c.text[:80]}…")
-    return Answer(query.text, "\n".join(lines), "not_found", related=tuple(hits[:3]), query=query)
+            lines.append((RELATED, f"- {c.region} {c.year or ''}《{c.title}》{' > '.join(c.section)}：{c.text[:80]}…"))
+    return Answer(query.text, "\n".join(line for _, line in lines), "not_found", related=tuple(hits[:3]), query=query,
+                  blocks=grouped(lines))
 
 
 # ---------------------------------------------------------------- a chunk's sentences and row

@@ -78,27 +78,32 @@ class Query:
 
     def reading(self) -> str:
         """How the question was read, in one line a user can check: 按“指标：…；地区：…；年份：…”理解."""
+        parts = [f"{label}：{value}" for label, value in self.reading_parts()]
+        return f"按“{'；'.join(parts)}”理解" if parts else ""
+
+    def reading_parts(self) -> tuple[tuple[str, str], ...]:
+        """The reading as (what, how it was read): (指标, 调解率), (地区, 鹿城区), (年份, 2024) …: the chat's chips."""
         parts = []
         if self.metric:
             shown = self.metric_forms[0] if self.metric_forms else self.metric
             field_ = f"{self.field}·" if self.field and self.field not in shown else ""
             measure = "·".join(x for x, on in (("增长", self.change), ("目标", self.target)) if on)
-            parts.append(f"指标：{field_}{shown}{'·' + measure if measure else ''}")
+            parts.append(("指标", f"{field_}{shown}{'·' + measure if measure else ''}"))
         elif self.topic:
-            parts.append(f"内容：{ {'plan': '工作安排', 'problem': '问题与不足', 'measure': '举措与成效'}[self.topic] }")
+            parts.append(("内容", {"plan": "工作安排", "problem": "问题与不足", "measure": "举措与成效"}[self.topic]))
         if self.regions:
-            parts.append(f"地区：{'、'.join(self.regions)}")
+            parts.append(("地区", "、".join(self.regions)))
         elif self.comparison:
-            parts.append(f"范围：{describe_scope(self.scope)}")
+            parts.append(("范围", describe_scope(self.scope)))
         if self.period.label:
-            parts.append(f"年份：{self.period.label}")
+            parts.append(("年份", self.period.label))
         kind = {"superlative": "最低" if not self.descending else "最高", "threshold": "达标筛选", "enumerate": "逐一列出",
                 "series": "历年数据", "summary": "摘要", "index": "索引内容"}.get(self.intent)
         if self.intent == "superlative" and self.top:
             kind = f"{'后' if not self.descending else '前'}{self.top}名"
         if kind:
-            parts.append(f"问法：{kind}")
-        return f"按“{'；'.join(parts)}”理解" if parts else ""
+            parts.append(("问法", kind))
+        return tuple(parts)
 
     def to_json(self) -> dict:
         return {

@@ -13,6 +13,7 @@ from rag import Index, Report, parse
 from rag.answer.compare import compare
 from rag.documents.facts import extract_facts
 from rag.documents.sections import chunk_report
+from rag.types import READING, SOURCES, TABLE, TEXT, markdown, read_blocks
 
 DIM = 8  # the vectors here are all zero: the comparison then runs on the figures' names alone
 
@@ -167,3 +168,12 @@ def test_a_series_gives_each_year_from_the_report_that_reviews_it_and_notes_a_la
     assert answer.answer.startswith("**青山区**地区生产总值：2022年100亿元，2023年110亿元，2024年120亿元。")
     assert "110亿元（2025年报告修订为112亿元）" in answer.answer
     assert_quotes_are_verbatim(index, answer)
+
+
+def test_the_answer_comes_in_blocks_the_chat_and_memo_format_apart(legal_aid):
+    answer = ask(legal_aid, "哪个地区法律援助案件最多?")
+    assert [kind for kind, _ in answer.blocks] == [TEXT, TABLE, TEXT, READING, TEXT, SOURCES]
+    assert markdown(answer.blocks) == answer.answer
+    table = dict(answer.blocks)[TABLE].split("\n")
+    assert table[0] == "| 地区 | 年份 | 指标 | 数值 | 原文 |" and len(table) == 2 + len(answer.rows)
+    assert read_blocks(answer.answer) == answer.blocks  # the same answer restored from its Markdown alone
