@@ -29,7 +29,7 @@ NAMED = 0.9
 _TABLE_HEAD = [(TABLE, "| 地区 | 年份 | 指标 | 数值 | 原文 |"), (TABLE, "|---|---|---|---|---|")]
 
 
-def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Answer | None:  # noqa: C901
+def compare(index: Index, query: Query, embedder: Embedder | None = None) -> Answer | None:  # noqa: C901, PLR0912
     """The comparison `query` asks for, or None when no report gives a figure of its metric."""
     members = set(scope_members(query, index))
     scored = matching_facts(index, query, members, embedder)

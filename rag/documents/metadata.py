@@ -115,7 +115,7 @@ def report_metadata(lines: list[str], litter: list[str], stem: str) -> dict:
 # ---------------------------------------------------------------------------------------------- region
 
 
-def _region(title: str, head: str, body: str, sig_org: str, fields: dict, stem: str) -> tuple[Place | None, str, str]:  # noqa: C901
+def _region(title: str, head: str, body: str, sig_org: str, fields: dict, stem: str) -> tuple[Place | None, str, str]:  # noqa: C901, PLR0912
     """(the place the report is about, the name it calls it by, where that was read)."""
     hint = f"{title}\n{head}\n{stem}\n{body}"
     clues: list[tuple[str, Clue]] = []  # (name as written, clue)

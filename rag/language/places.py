@@ -145,7 +145,7 @@ _NATION_FORMS = ("全国", "我国", "中国", "全中国", "咱们国家", "国
 
 
 @functools.lru_cache(maxsize=8)
-def _build(regions_and_hints: tuple[tuple[str, str, Place | None], ...]) -> Gazetteer:  # noqa: C901
+def _build(regions_and_hints: tuple[tuple[str, str, Place | None], ...]) -> Gazetteer:  # noqa: C901, PLR0912
     table = _divisions()
     shared = Counter(a for _, aliases in table for a in set(aliases))
     forms: dict[str, tuple[Place, str]] = {}

@@ -31,7 +31,7 @@ def is_follow_up(query: Query, previous: Query) -> bool:
     return not (has_subject and has_object) and not (query.unknown_places and has_object)
 
 
-def follow_up(query: Query, previous: Query | None, index: Catalog | None = None) -> Query:  # noqa: C901
+def follow_up(query: Query, previous: Query | None, index: Catalog | None = None) -> Query:  # noqa: C901, PLR0912
     """`query` with what it leaves out taken from `previous` (unchanged when it stands on its own)."""
     if previous is None or not is_follow_up(query, previous):
         return query

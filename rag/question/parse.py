@@ -49,7 +49,7 @@ _LEVEL = re.compile(r"(?:哪个|哪一个|哪些|哪几个|哪几|哪家|各个|
 _LEVEL_EN = re.compile(r"\b(provinces?|districts?|counties|county)\b", re.I)
 
 
-def parse(question: str, index: Catalog, previous: Query | None = None, thesaurus: Thesaurus | None = None) -> Query:
+def parse(question: str, index: Catalog, previous: Query | None = None, thesaurus: Thesaurus | None = None) -> Query:  # noqa: PLR0915
     """Read `question` (after `previous`, for a follow-up) against what `index` holds."""
     thesaurus = thesaurus or load_thesaurus()
     text = unicodedata.normalize("NFKC", question).strip()  # full-width ＧＤＰ２０２４ → GDP2024
