@@ -86,16 +86,12 @@ def ask(
 def _ask_one(index, question, regions, years, embedder, previous) -> Answer:
     if previous is not None and needs_rows(question) and previous.comparison and not previous.result_regions:
         previous = answer_query(index, previous, embedder).query or previous  # 其中…: the rows it gave
-    query = parse(question, index, previous)
-    if regions:
-        query = replace(query, regions=tuple(regions))
-    if years:
-        query = replace(query, period=replace(query.period, years=tuple(years), label=query.period.label or "、".join(map(str, years))))
-    return answer_query(index, query, embedder, filter_years=years)
+    return answer_query(index, parse(question, index, previous, regions=regions, years=years), embedder)
 
 
 def answer_query(index: Index, query: Query, embedder: Embedder | None = None, filter_years=None) -> Answer:
-    """Answer a parsed question."""
+    """Answer a parsed question. (`filter_years`: report years to search, for a Query parsed without the
+    chat's year filter; `parse(..., years=…)` sets them itself.)"""
     query = with_report_years(index, query, filter_years)
     if not _has_content(query):
         return Answer(query.text, NO_CONTENT, "not_found", query=query)
@@ -390,10 +386,6 @@ def _section_points(index: Index, doc: str, parent: tuple[str, ...], prose: bool
 # ---------------------------------------------------------------- the index itself, not found
 
 
-_KIND_WORDS = (("法治政府", "法治政府建设情况报告"), ("管委会工作报告", "管委会工作报告"), ("管理委员会工作报告", "管委会工作报告"),
-               ("政府工作报告", "政府工作报告"))
-
-
 def describe_index(index: Index, query: Query) -> Answer:
     """索引里有哪些地区的报告? 有没有广州的报告? 宝安区有哪几年的报告?"""
     reports = sorted(index.reports.values(), key=lambda r: (r.region, r.year or 0))
@@ -403,7 +395,7 @@ def describe_index(index: Index, query: Query) -> Answer:
                       "lookup", query=query)
     asked = set(query.regions) or set(query.scope.regions)  # 省级政府工作报告: the provinces' reports
     wanted = [r for r in reports if not asked or r.region in asked]
-    kind = next((k for word, k in _KIND_WORDS if word in query.text), "")  # 哪几份是法治政府建设情况报告
+    kind = query.report_kind  # 哪几份是法治政府建设情况报告
     wanted = [r for r in wanted if not kind or read_kind(r) == kind] or wanted
     by_region: dict[str, list] = {}
     for r in wanted:

@@ -42,7 +42,7 @@ def fact_score(query: Query, fact: Fact, meaning: float | None = None) -> float:
     """How well `fact` is the figure `query` asks for, in [0, 1]: the best of the metric's names, or its
     closeness in meaning (`meaning`, from rag/store/metric_vectors.py) — but never a figure of the wrong kind."""
     forms = query.metric_forms or ((query.metric,) if query.metric else ())
-    if _other_measure(query.text, fact.metric):
+    if _other_measure(query.measure_said, fact.metric):
         return 0.0  # 病床总数是多少 is not answered by 新增病床700张 (the question's 总数 was no part of its metric)
     lexical = max((metric_score(form, query.field, fact, query.change, query.unit) for form in forms), default=0.0)
     if not meaning or meaning < MEANING_FLOOR or not forms:
@@ -54,10 +54,9 @@ def fact_score(query: Query, fact: Fact, meaning: float | None = None) -> float:
     return round(max(lexical, by_meaning), 4)
 
 
-def _other_measure(question: str, metric: str) -> bool:
-    """Whether the question asks one measure (新增 / 总量) and the figure's own words say the other."""
-    thesaurus = load_thesaurus()
-    asked, had = thesaurus.measure_of(question), thesaurus.measure_of(metric)
+def _other_measure(asked: str, metric: str) -> bool:
+    """Whether the question asks one measure (`asked`: 新增 / 总量) and the figure's own words say the other."""
+    had = load_thesaurus().measure_of(metric)
     return bool(asked and had and asked != had)
 
 

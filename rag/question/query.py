@@ -26,6 +26,18 @@ class Scope:
 
 
 @dataclass(frozen=True)
+class Cues:
+    """What a question says about the conversation before it, read from its words once, by parse
+    (rag/question/conversation.py `read_cues`); a follow-up is read from these, not from the text again."""
+
+    follow: bool = False  # 那…呢, 还有, 同样: it goes on from the previous question (a follow-up word, or …呢)
+    narrow: bool = False  # 其中 / 这些: the previous answer's rows
+    pronoun: bool = False  # 它 / 该区 / its: the previous answer's first row
+    result: bool = False  # 实际 / 实绩: a result is asked, not the target asked before
+    step: int = 0  # 前一年 −1, 后一年 +1: a year relative to the one asked before
+
+
+@dataclass(frozen=True)
 class Query:
     """A question as understood: what is asked (intent, metric, measure), of whom (regions, scope), when."""
 
@@ -52,7 +64,10 @@ class Query:
     wants_number: bool = False  # 多少 / 率 / 增速: a figure is asked, not a passage
     exact: bool = False  # 准确数字 / 具体是百分之几: a bound or an estimate (突破2.6万亿元) does not answer
     actual: bool = False  # 实际达到 / 实绩: a target (…达到69%左右 in a plan) does not answer
+    measure_said: str = ""  # 新增 / 总量 in the question's own words (病床总数是多少): a figure of the other is not it
+    report_kind: str = ""  # 法治政府建设情况报告 …: the kind of report a question about the index asks for
     followup: bool = False
+    cues: Cues = dataclasses.field(default_factory=Cues)  # what it says of the conversation before it
     result_regions: tuple[str, ...] = ()  # filled in after answering: the regions of the answer's rows
 
     @property
