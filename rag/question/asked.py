@@ -206,12 +206,22 @@ def _metric_english(text: str, thesaurus: Thesaurus, index: Catalog) -> tuple[st
     if found:
         start, end, group = max(found, key=lambda f: f[1] - f[0])
         return text[start:end], (group.canonical, *(v for v in group.variants if has_cjk(v) and v not in group.whole_only)), field_
-    terms = [t for t in chinese_terms(text, index.word_counts, index.regions, per_term=1)
+    asked = _ASKED_EN.search(text)  # how many notarial matters did…: what is counted, not the clause around it
+    scope = asked.group(1) if asked else text
+    terms = [t for t in chinese_terms(scope, index.word_counts, index.regions, per_term=1)
              if not has_word(t.english, "number_en") and not has_word(t.english, "most_en")]
+    if asked and not terms:
+        terms = [t for t in chinese_terms(text, index.word_counts, index.regions, per_term=1)
+                 if not has_word(t.english, "number_en") and not has_word(t.english, "most_en")]
     words = [t.chinese[0] for t in terms if t.chinese]
     if not words:
         return "", (), field_
     return " ".join(t.english for t in terms), ("".join(words),), field_
+
+
+# The noun an English question counts: how many | how much … up to its verb or preposition.
+_ASKED_EN = re.compile(r"\b(?:how many|how much)\s+"
+                       r"([a-z][a-z\s'-]*?)\s+(?:did|does|do|was|were|is|are|has|have|had|in|of|for|at|by|did)\b", re.I)
 
 
 def topic_of(text: str, english: bool) -> str:
