@@ -155,6 +155,7 @@ def read_metric(text: str, english: bool, thesaurus: Thesaurus, index: Catalog) 
     phrase = _after_de("".join(pieces))
     if not any(start == 0 for start, _, _ in thesaurus.find(phrase, short=True)):  # 市场主体 is a name:
         phrase = re.sub(r"^(?:个|区|省|市|县)(?=..)", "", phrase)  # 个案件, 市受理 are left of 哪个, 哪个市
+    phrase = re.sub(r"(?<=..)(?:是)?(?:怎么|如何|怎样|为何|为什么).*$", "", phrase)  # 浓度是怎么降下来的: how, not what
     phrase = re.sub(r"(?:是|为|有|达到|达|的|吗|呢|吧|啊|呀)+$", "", phrase)
     phrase = re.sub(r"(?<=..)(?:更|较)?(?:高|多|大|快|低|少|小|慢)$", "", phrase)  # 哪个…案件多: 多 asks, it names nothing
     if phrase in _CHANGE_SUFFIXES:  # 它今年的增长目标: growth of what the conversation is about
