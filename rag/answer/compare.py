@@ -25,6 +25,9 @@ from rag.types import TABLE, TEXT, Answer, Fact, Row
 # A match by name this good: the reports call the figure what the question does (then a figure only close in
 # meaning stays out: 企业研发投入占比 is not 研发投入强度). Set by hand in 1789333 for that example, not swept.
 NAMED = 0.9
+# A year's figure in a one-region series may go by another name than the best year's, but not a loose one: the
+# score of PM2.5平均浓度 for 年均浓度 is 0.75 (probe H, H30); a neighbour such as 化解率 for 调解率 stays below.
+SERIES_FLOOR = 0.7
 
 _TABLE_HEAD = [(TABLE, "| 地区 | 年份 | 指标 | 数值 | 原文 |"), (TABLE, "|---|---|---|---|---|")]
 
@@ -116,9 +119,16 @@ def matching_facts(index: Index, query: Query, members: set[str], embedder: Embe
               if not _narrower(narrower, query, f)]
     if not scored:
         return []
-    # Only figures of the asked metric, not its neighbours: 化解率 is no 调解率 when 调解率 is given.
-    cutoff = max(MIN_METRIC_SCORE, RELATIVE_METRIC_SCORE * max(s for s, _ in scored))
-    scored = [(s, f) for s, f in scored if s >= cutoff]
+    # Only figures of the asked metric, not its neighbours: 化解率 is no 调解率 when 调解率 is given. A series of
+    # one region holds each year to that year's best name (PM2.5年均浓度 one year, PM2.5平均浓度 the next, 0.75).
+    best = max(s for s, _ in scored)
+    if query.intent == "series" and len(query.regions) == 1:
+        best_of = {}
+        for s, f in scored:
+            best_of[f.about] = max(best_of.get(f.about, 0.0), s)
+        scored = [(s, f) for s, f in scored if s >= max(SERIES_FLOOR, RELATIVE_METRIC_SCORE * best_of[f.about])]
+    else:
+        scored = [(s, f) for s, f in scored if s >= max(MIN_METRIC_SCORE, RELATIVE_METRIC_SCORE * best)]
     if not scored:
         return []
     return scored
