@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 
 from rag.documents.facts import UNITS, cut_metric
-from rag.language.crosslingual import chinese_terms, has_cjk
+from rag.language.characters import has_cjk
+from rag.language.crosslingual import chinese_terms
 from rag.language.thesaurus import Thesaurus, load_thesaurus
 from rag.question.catalog import Catalog
 
@@ -121,7 +122,7 @@ _METRIC_ROLES = ("which", "most", "least", "more", "less", "rank", "each", "seri
                  "scaffold", "change", "target", "index")
 
 
-def read_metric(text: str, english: bool, thesaurus: Thesaurus, index: Catalog) -> tuple[str, tuple[str, ...], str, bool]:  # noqa: C901
+def read_metric(text: str, english: bool, thesaurus: Thesaurus, index: Catalog) -> tuple[str, tuple[str, ...], str, bool]:  # noqa: C901, PLR0912
     """(metric as asked, the names reports give it, its field, whether it ended in a growth word) from
     what is left of the question.
 
