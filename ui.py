@@ -1,4 +1,4 @@
-"""Start the chat UI: `python ui.py [--host H] [--port P] [--auth user:pass] [--index DIR] [--allow-public]`.
+"""Start the chat UI: `python ui.py [--host H] [--port P] [--auth user:pass | --auth-file FILE] [--index DIR] [--allow-public]`.
 
 The same as `rag serve`; the app itself lives in `rag/app/ui.py`.
 """
@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--auth", default=os.environ.get("RAG_AUTH"), help="user:pass (or $RAG_AUTH)")
+    p.add_argument("--auth-file", default=os.environ.get("RAG_AUTH_FILE"),
+                   help="a file of user:pass lines, so no password shows in ps (or $RAG_AUTH_FILE)")
     p.add_argument(
         "--index", default=os.environ.get("RAG_INDEX", "index"), help="index folder (or $RAG_INDEX)"
     )
@@ -33,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         auth=args.auth,
         allow_public=args.allow_public,
         seeds=args.seeds,
+        auth_file=args.auth_file,
     )
 
 

@@ -121,6 +121,8 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915
     c.add_argument("--host", default="127.0.0.1")
     c.add_argument("--port", type=int, default=7860)
     c.add_argument("--auth", default=os.environ.get("RAG_AUTH"), help="user:pass (or $RAG_AUTH)")
+    c.add_argument("--auth-file", default=os.environ.get("RAG_AUTH_FILE"),
+                   help="a file of user:pass lines, so no password shows in ps (or $RAG_AUTH_FILE)")
     c.add_argument("--allow-public", action="store_true", help="allow a non-loopback host without --auth")
     c.add_argument("--seeds", default="seeds", help="reports to index on first run when the index is empty")
     c.add_argument("--thesaurus", action="append", default=[], help="your own synonyms file (repeatable; also $RAG_THESAURUS)")

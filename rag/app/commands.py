@@ -319,7 +319,8 @@ def cmd_serve(args) -> int:
     _use_thesaurus(args)
     from rag.app.ui import serve  # lazy: gradio takes ~1.7 s to import, and only this command needs it
 
-    return serve(args.index, host=args.host, port=args.port, auth=args.auth, allow_public=args.allow_public, seeds=args.seeds)
+    return serve(args.index, host=args.host, port=args.port, auth=args.auth, allow_public=args.allow_public, seeds=args.seeds,
+                 auth_file=args.auth_file)
 
 
 def _use_thesaurus(args) -> None:

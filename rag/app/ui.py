@@ -20,15 +20,18 @@ import ipaddress
 import os
 import shutil
 import sys
+import traceback
 from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no telemetry calls
 
 import gradio as gr  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
 from rag.answer.answer import ask  # noqa: E402
 from rag.app import ui_reports as reports  # noqa: E402
+from rag.app.access import LoginThrottle, ReportBlocks, accounts, readable_by_others  # noqa: E402
 from rag.app.theme import CSS, THEME  # noqa: E402
 from rag.app.ui_answer import ChatHandlers  # noqa: E402
 from rag.app.ui_chat import MAX_QUESTION_CHARS, Chat, refusal  # noqa: E402
@@ -122,7 +125,13 @@ def _api_ask(service):
         if reason:
             raise gr.Error(reason, title="暂时无法回答")
         service.wait_warm()
-        return ask(service.index, question, regions=regions, years=years, history=history).to_json()
+        try:
+            return ask(service.index, question, regions=regions, years=years, history=history).to_json()
+        except RagError as err:
+            raise gr.Error(str(err), title="无法回答") from None
+        except Exception as err:  # one Chinese line to the client; the traceback stays in the server's log
+            traceback.print_exc()
+            raise gr.Error(f"回答这个问题时出错（{err.__class__.__name__}），请换个问法或联系管理员", title="出错") from None
 
     return api_ask
 
@@ -143,7 +152,7 @@ def build_app(index_path: str | Path, seeds: str | Path | None = None, warm: boo
     elif warm and service.index is not None:
         service.warm_in_background()
 
-    with gr.Blocks(title="报告问答", analytics_enabled=False, delete_cache=(3600, 86400)) as app:
+    with ReportBlocks(title="报告问答", analytics_enabled=False, delete_cache=(3600, 86400)) as app:
         p = build_layout(service)
         chat = gr.State(Chat(), delete_callback=close_chat)  # per browser session, never shared
         h = ChatHandlers(service, p)
@@ -280,10 +289,12 @@ def launch(app: gr.Blocks, host: str = "127.0.0.1", port: int = 7860, auth=None,
         css=CSS,
         head=HEAD,
         ssr_mode=False,
-        show_error=True,
+        show_error=False,  # our own errors are gr.Error in Chinese; anything else is not sent as Python text
         quiet=not block,
         footer_links=["api"],
         max_file_size="16mb",
+        # No unauthenticated /openapi.json listing every route (Gradio's own /gradio_api/openapi.json asks the login)
+        app_kwargs={"openapi_url": None, "middleware": [Middleware(LoginThrottle)]},
     )
     service = app.rag_service
     add_viewer_route(server, service.report, service.kind, service.fixed)
@@ -309,16 +320,6 @@ def bound_address(host: str, port: int) -> str:
     return url
 
 
-def parse_auth(auth: str | None) -> tuple[str, str] | None:
-    """'user:pass' → ('user', 'pass'); raises ValueError on anything else."""
-    if not auth:
-        return None
-    user, sep, password = auth.partition(":")
-    if not (sep and user and password):
-        raise ValueError("--auth 应为 用户名:口令（user:pass）")
-    return user, password
-
-
 def serve(
     index_path: str | Path,
     host: str = "127.0.0.1",
@@ -326,16 +327,19 @@ def serve(
     auth: str | None = None,
     allow_public: bool = False,
     seeds: str | Path | None = "seeds",
+    auth_file: str | Path | None = None,
 ) -> int:
     """Run the chat UI until interrupted; returns the exit code (2: refused to bind, 1: error).
 
     The model is warmed at start; RAG_WARMUP=0 skips that (bench/first_answer.py measures the difference).
     """
     try:
-        credentials = parse_auth(auth)
+        credentials = accounts(auth, auth_file)
     except ValueError as err:
         print(f"错误: {err}", file=sys.stderr)
         return 2
+    if auth_file and readable_by_others(auth_file):
+        print(f"警告：口令文件 {auth_file} 其他用户也能读取，建议 chmod 600 {auth_file}", file=sys.stderr)
     public = not is_loopback(host)
     if public and credentials is None and not allow_public:
         print(REFUSE_PUBLIC.format(host=host), file=sys.stderr)
