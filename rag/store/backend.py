@@ -38,7 +38,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from rag.errors import IndexNotFoundError
+from rag.errors import IndexNotFoundError, StoreUnavailableError
 from rag.store.index import Index
 from rag.store.local import LocalStore
 from rag.types import Report
@@ -98,8 +98,11 @@ def open_store(location: str | Path, files: str | Path | None = None, token: str
     text = str(location)
     if not text.startswith(MILVUS):
         return LocalStore(Path(location))
-    from rag.store.milvus.store import MilvusStore  # lazy: pymilvus is an optional extra, and slow to import
-
+    try:
+        from rag.store.milvus.store import MilvusStore  # lazy: pymilvus, an optional extra, slow to import
+    except ImportError as err:
+        raise StoreUnavailableError(f"使用 {text} 需要 pymilvus 与 milvus-lite（{err.name} 未安装）；"
+                                    f"请运行 `pip install 'rag-reports[milvus]'`") from None
     return MilvusStore.open(text, Path(files) if files else None, token)
 
 
