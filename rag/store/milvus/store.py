@@ -134,14 +134,15 @@ class MilvusStore:
         live = set(rids)
         fields = ["rid", "n", "start", "end", "section", "tokens", "vector"] + (["text"] if verify else [])
         chunks, vectors = [], []
-        for row in mc.rows(client, f"{self.name}_chunks", fields):
-            if row["rid"] in live:
-                vectors.append(row.pop("vector"))
-                chunks.append(row)
+        for batch in mc.batches(client, f"{self.name}_chunks", fields):
+            batch = [row for row in batch if row["rid"] in live]
+            # each batch's vectors as float32 at once: as Python floats, 100k chunks' would take 1.2 GB
+            vectors.append(np.array([row.pop("vector") for row in batch], np.float32).reshape(-1, dim))
+            chunks += batch
         facts = [f for f in mc.rows(client, f"{self.name}_facts", _FACT_FIELDS) if f["rid"] in live]
         _count(heads, chunks, "chunks")
         _count(heads, facts, "facts")
-        matrix = np.array(vectors, np.float32).reshape(-1, dim)
+        matrix = np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)
         del vectors
         if verify:
             _verify(reports, rids, chunks, matrix, self.location)
