@@ -40,10 +40,6 @@ class ArgumentError(RagError):
     """A bad argument to the library or the API: the message names it and says what is valid."""
 
 
-class UploadTooLargeError(RagError):
-    """An upload that would take too long to index in the chat UI."""
-
-
 class IndexWriteError(RagError):
     """The index folder cannot be written: disk full, a read-only file system, no permission."""
 

@@ -6,6 +6,7 @@ ingest → Report → sections → Chunk → store/search → Hit → facts → 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -180,9 +181,21 @@ class Row:
         }
 
 
+# The kinds of an answer's blocks (`Answer.blocks`): what the chat, the memo text and the exports show apart.
+TEXT, TABLE, READING, SOURCES, RELATED = "text", "table", "reading", "sources", "related"
+Block = tuple[str, str]  # (kind, its lines of the answer's Markdown)
+
+
 @dataclass(frozen=True)
 class Answer:
-    """What `rag ask` returns: Markdown text, its mode, citations and (for comparisons) rows."""
+    """What `rag ask` returns: Markdown text, its mode, citations and (for comparisons) rows.
+
+    `blocks` is the same Markdown in parts, each with its kind: the comparison's table (TABLE), how the
+    question was read (READING), the source list (SOURCES), a not-found answer's related passages (RELATED),
+    and the rest (TEXT); `markdown(answer.blocks) == answer.answer`. The composers (rag/answer/) fill them; the
+    chat, the memo text and the exports format from them. An Answer given as Markdown alone (by hand, or
+    restored from its JSON) has them read from it (`read_blocks`).
+    """
 
     question: str
     answer: str
@@ -191,6 +204,11 @@ class Answer:
     rows: tuple[Row, ...] = ()
     related: tuple[Hit, ...] = field(default=(), compare=False)
     query: object = field(default=None, compare=False)  # the rag.question.query.Query it answers: how it was read
+    blocks: tuple[Block, ...] = field(default=(), compare=False, repr=False)
+
+    def __post_init__(self):
+        if not self.blocks:
+            object.__setattr__(self, "blocks", read_blocks(self.answer))
 
     def to_json(self) -> dict:
         out = {
@@ -207,6 +225,59 @@ class Answer:
             out["reading"] = self.query.reading()
             out["query"] = self.query.to_json()
         return out
+
+
+def grouped(lines: Iterable[tuple[str, str]]) -> tuple[Block, ...]:
+    """(kind, line) pairs as blocks: the consecutive lines of one kind joined."""
+    blocks: list[tuple[str, list[str]]] = []
+    for kind, line in lines:
+        if blocks and blocks[-1][0] == kind:
+            blocks[-1][1].append(line)
+        else:
+            blocks.append((kind, [line]))
+    return tuple((kind, "\n".join(part)) for kind, part in blocks)
+
+
+def markdown(blocks: Iterable[Block]) -> str:
+    """The Markdown that `blocks` are the parts of."""
+    return "\n".join(text for _, text in blocks)
+
+
+def lines_of(blocks: Iterable[Block]) -> list[tuple[str, str]]:
+    """(kind, line) for every line of `blocks`: the inverse of `grouped`."""
+    return [(kind, line) for kind, text in blocks for line in text.split("\n")]
+
+
+def block_lines(text: str) -> list[str]:
+    """The lines of a block as str.splitlines() reads them (a page break or U+2028 ends a line too), blank
+    lines kept: what the chat and the memo text were made of when they read the Markdown line by line."""
+    return [piece for line in text.split("\n") for piece in (line.splitlines() or [""])]
+
+
+_READING_LINE = re.compile(r"\*按“.*”理解\*")
+
+
+def read_blocks(text: str) -> tuple[Block, ...]:
+    """The blocks of an answer given as Markdown alone, read line by line in the composers' own format: a
+    table row opens with |, the reading is *按“…”理解*, 来源： opens the source list and 以下段落相关 the related
+    passages, each up to the next blank line."""
+    tagged, open_kind = [], None
+    for line in text.split("\n"):
+        if not line.strip():
+            open_kind = None
+        elif line.startswith("|"):
+            open_kind = None
+            tagged.append((TABLE, line))
+            continue
+        elif _READING_LINE.fullmatch(line.strip()):
+            tagged.append((READING, line))
+            continue
+        elif line.strip() == "来源：":
+            open_kind = SOURCES
+        elif line.startswith("以下段落相关"):
+            open_kind = RELATED
+        tagged.append((open_kind or TEXT, line))
+    return grouped(tagged)
 
 
 def _short_heading(heading: str) -> str:

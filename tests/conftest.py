@@ -56,15 +56,15 @@ def index_copy(seeds_index, tmp_path) -> Path:
 @pytest.fixture(scope="session")
 def catalog():
     """An index that knows the 86 reports' titles, regions, years and openings, built without a model:
-    enough to read questions about them (tests/data/catalog.jsonl, from bench/make_catalog.py)."""
+    enough to read questions about them (tests/data/catalog.jsonl, from bench/make_catalog.py). It is made
+    with the public `Index` from plain lists (no vectors, no BM25: reading a question needs neither)."""
     import json
 
-    import faiss
     import numpy as np
 
+    from rag import Index, Report
     from rag.documents.sections import chunk_report
-    from rag.store.store import FORMAT, Index, _build_bm25, segmenter_for
-    from rag.types import Report
+    from rag.language.segmentation import segmenter_for
 
     reports = {}
     for line in (ROOT / "tests" / "data" / "catalog.jsonl").read_text(encoding="utf-8").splitlines():
@@ -74,5 +74,4 @@ def catalog():
     chunks = [c for r in reports.values() for c in chunk_report(r)]
     segmenter = segmenter_for(tuple(sorted({r.region for r in reports.values()})))
     tokens = [segmenter.tokens(c.text) for c in chunks]
-    return Index(ROOT, {"format": FORMAT, "model": "none"}, reports, chunks, np.zeros((0, 384), np.float32), tokens, [],
-                 faiss.IndexFlatIP(384), _build_bm25(tokens))
+    return Index(ROOT, {"model": "none"}, reports, chunks, np.zeros((0, 384), np.float32), tokens, [], None, None)

@@ -1,6 +1,6 @@
 """The pieces every answer is composed of, shared by rag/answer/answer.py and rag/answer/compare.py:
-a citation of a passage (`cite`), the body with its reading and sources (`with_sources`), a figure as the
-report writes it (`figure`, `fmt`).
+a citation of a passage (`cite`), the body with its reading and sources, as Markdown and as the answer's blocks
+(`with_sources`), a figure as the report writes it (`figure`, `fmt`).
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rag.documents.facts import written_figure
-from rag.types import Citation
+from rag.types import READING, SOURCES, TEXT, Block, Citation, grouped
 
 if TYPE_CHECKING:  # types only: the charts and exports use `figure` without loading the store
     from rag.question.query import Query
@@ -20,16 +20,20 @@ def cite(index: Index, n: int, doc: str, section: tuple[str, ...], start: int, e
     return Citation(n, doc, r.title, r.region, r.year, tuple(section), r.text[start:end], start, end)
 
 
-def with_sources(body: str, citations: list[Citation], query: Query | None = None) -> str:
-    lines = [body]
+def with_sources(body: str | list[tuple[str, str]], citations: list[Citation], query: Query | None = None
+                 ) -> tuple[str, tuple[Block, ...]]:
+    """An answer's Markdown and its blocks (rag.types.Answer): `body` (plain text, or (kind, line) pairs
+    that mark its table), then how the question was read, then the source list."""
+    lines = [(TEXT, line) for line in body.split("\n")] if isinstance(body, str) else list(body)
     reading = query.reading() if query is not None else ""
     if reading:
-        lines += ["", f"*{reading}*"]
-    lines += ["", "来源："]
+        lines += [(TEXT, ""), (READING, f"*{reading}*")]
+    lines += [(TEXT, ""), (SOURCES, "来源：")]
     for c in citations:
         path = " > ".join(c.section)
-        lines.append(f"[{c.n}] 《{c.title}》{(' ' + path) if path else ''}｜{c.region} {c.year or ''}年".rstrip("年") + ("年" if c.year else ""))
-    return "\n".join(lines)
+        lines.append((SOURCES, f"[{c.n}] 《{c.title}》{(' ' + path) if path else ''}｜{c.region} {c.year or ''}年".rstrip("年")
+                      + ("年" if c.year else "")))
+    return "\n".join(line for _, line in lines), grouped(lines)
 
 
 def figure(f) -> str:

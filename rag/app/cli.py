@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915
     p = argparse.ArgumentParser(prog="rag", description="报告问答：对政府报告提问，逐字引用原文作答")
     sub = p.add_subparsers(metavar="COMMAND")
 

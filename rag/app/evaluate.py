@@ -13,8 +13,6 @@ from rag.retrieval import retrieve
 from rag.store.store import Index
 from rag.types import Answer, Hit
 
-NOT_FOUND_MARK = "报告中未找到"
-
 
 def load_questions(path: str | Path) -> list[dict]:
     """One JSON object a line: id, question, type, answer, must_contain, evidence."""

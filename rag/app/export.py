@@ -8,7 +8,6 @@ Pure functions of `Answer`s, plus `write_*` helpers that put a file in a fresh f
 from __future__ import annotations
 
 import csv
-import re
 import shutil
 import tempfile
 from datetime import datetime
@@ -18,7 +17,7 @@ from docx import Document
 from docx.shared import Pt
 
 from rag.answer.compose import figure as as_written  # 约600件, 2万余人次: the figure as the report writes it
-from rag.types import Answer, Row
+from rag.types import READING, SOURCES, TABLE, Answer, Row, block_lines
 
 # A cell beginning with one of these is a formula to Excel, LibreOffice and Sheets: a report line "=HYPERLINK(…)"
 # became a live link in the .xlsx (issue 19). OWASP's CSV-injection rule: such text cells are written as text.
@@ -32,17 +31,17 @@ def answer_lines(answer: Answer, rows: bool = True) -> list[str]:
     """The answer's text as plain lines: Markdown emphasis dropped, the table as one line per row (or left
     out: `rows=False`), no reading line and no source list (the memo citations stand for it)."""
     lines, table_done = [], False
-    for line in answer.answer.splitlines():
-        if line.strip() == "来源：":
+    for kind, block in answer.blocks:
+        if kind == SOURCES:
             break
-        if line.startswith("|"):  # the Markdown table: once, as plain rows
+        if kind == TABLE:  # once, as plain rows
             if not table_done and rows:
                 lines += [row_line(r) for r in answer.rows]
                 table_done = True
             continue
-        if re.fullmatch(r"\*按“.*”理解\*", line.strip()):
+        if kind == READING:
             continue
-        lines.append(line.replace("**", ""))
+        lines += [line.replace("**", "") for line in block_lines(block)]
     while lines and not lines[-1].strip():
         lines.pop()
     return lines

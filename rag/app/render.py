@@ -18,7 +18,7 @@ from rag.app.charts import ACTUAL, chart_kind, left_out, row_mark
 from rag.app.export import memo_text
 from rag.question.content import NO_CONTENT
 from rag.store.store import Index
-from rag.types import Answer, Citation, Hit, Report
+from rag.types import RELATED, TABLE, Answer, Citation, Hit, Report, block_lines
 
 CONTEXT_CHARS = 120  # text shown around a quote in its source card
 RELATED_CHARS = 300  # text shown of a related (not answering) passage
@@ -82,21 +82,23 @@ def _linked(markdown: str, cited: dict[int, Citation], link: Link | None) -> str
 
 
 def _bubble_text(answer: Answer) -> str:
-    lines, table = [], False
-    for line in answer.answer.splitlines():
-        if line.startswith("|"):
+    """The answer's blocks for the bubble: the table as a pointer to it, a not-found answer's related passages
+    as their count (both are shown in their own panels)."""
+    parts, table = [], False
+    for kind, block in answer.blocks:
+        if kind == TABLE:
             if not table:
                 drawn = "对比表和图" if chart_kind(answer) else "对比表"
-                lines.append(f"（{len(answer.rows)} 个数字的{drawn}见「数字对比」：[点此查看](#numbers)）")
+                parts.append(f"（{len(answer.rows)} 个数字的{drawn}见「数字对比」：[点此查看](#numbers)）")
                 table = True
             continue
-        if answer.mode == "not_found" and line.startswith("以下段落相关"):
+        if answer.mode == "not_found" and kind == RELATED:
             shown = [h for h in answer.related if not heading_only(h.chunk)]
             if shown:
-                lines.append(f"相关但不能回答的 {len(shown)} 个段落见「引用来源」。")
+                parts.append(f"相关但不能回答的 {len(shown)} 个段落见「引用来源」。")
             break
-        lines.append(line)
-    text = "\n".join(lines).rstrip()
+        parts += block_lines(block)
+    text = "\n".join(parts).rstrip()
     if len(answer.question) > EXCERPT_CHARS + 10:  # never the whole of a long question
         text = text.replace(answer.question, excerpt(answer.question))
     for c in answer.citations:  # the source list's section paths, without stray punctuation
@@ -123,9 +125,7 @@ def reading_html(query) -> str:
     """How the last question was read, as chips (指标 / 地区 / 年份 / 范围): a misreading is visible."""
     if query is None:
         return '<div class="reading empty"></div>'
-    text = query.reading()
-    inner = text[len("按“") : -len("”理解")] if text.startswith("按“") else text
-    chips = [p.split("：", 1) for p in inner.split("；") if "：" in p]
+    chips = query.reading_parts()
     follow = '<span class="chip follow">追问</span>' if query.followup else ""
     return '<div class="reading">' + follow + "".join(
         f'<span class="chip"><b>{html.escape(k)}</b>{html.escape(excerpt(v, CHIP_CHARS))}</span>' for k, v in chips) + "</div>"

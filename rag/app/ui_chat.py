@@ -212,6 +212,13 @@ class QueryView:
     def reading(self) -> str:
         return str(self._data.get("reading", ""))
 
+    def reading_parts(self) -> tuple[tuple[str, str], ...]:
+        """The reading's chips. A stored query keeps one measure, not both of 增长·目标, so they are read back
+        from the reading it showed (`Query.reading` joins them as 按“指标：…；地区：…”理解)."""
+        text = self.reading()
+        inner = text[len("按“") : -len("”理解")] if text.startswith("按“") else text
+        return tuple(tuple(p.split("：", 1)) for p in inner.split("；") if "：" in p)
+
     def to_json(self) -> dict:
         return dict(self._data)
 

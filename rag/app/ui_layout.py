@@ -39,7 +39,7 @@ def header_html(service) -> str:
             "答案逐字引用原文并注明出处，点 [1] 等引用号即可打开报告原文。</p>")  # fmt: skip
 
 
-def build_layout(service) -> SimpleNamespace:
+def build_layout(service) -> SimpleNamespace:  # noqa: PLR0915
     """Create the page's components in the current gr.Blocks; returns them by name."""
     p = SimpleNamespace()
     with gr.Sidebar(label="对话记录", open=False, elem_id="sidebar", width=280):  # opened by 对话记录 in the header

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 
+from rag.language.characters import CJK
 from rag.language.divisions import own_names
 from rag.language.segmentation import words as jieba_words
 from rag.language.thesaurus import load_thesaurus
@@ -94,7 +95,7 @@ def _with_part(sentence: str, at: int, metric: str, region: str) -> str:
     part = load_thesaurus().part_in(clause)
     if not part:
         return metric
-    m = re.search(rf"([\u4e00-\u9fff]{{0,6}}{re.escape(part)})", clause)
+    m = re.search(rf"([{CJK}]{{0,6}}{re.escape(part)})", clause)
     area = m.group(1) if m else part
     if region and area in own_names(region)[0]:
         return metric  # 大鹏新区实现… in 大鹏新区's report: its own region (but 盐田综保区 is a part of 盐田区)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from rag.documents.metadata import report_metadata
 from rag.errors import IngestError
+from rag.language.characters import HAN
 from rag.limits import MAX_PDF_PAGES, MAX_REPORT_BYTES, MAX_REPORT_CHARS, check_zip
 from rag.types import Report
 
@@ -166,11 +167,10 @@ _MAGIC = {b"\x89PNG": "PNG 图片", b"\xff\xd8\xff": "JPEG 图片", b"GIF8": "GI
           b"PK\x03\x04": "ZIP 压缩包（或 .docx/.xlsx）", b"\xd0\xcf\x11\xe0": "旧版 Office 文件（.doc/.xls）",
           b"Rar!": "RAR 压缩包", b"\x1f\x8b": "gzip 压缩包"}  # fmt: skip
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f\ufffd]")  # \t \n \x0c (page break) \r are text
-_HAN = "\u3400-\u4dbf\u4e00-\u9fff"
-_HAN_CHAR = re.compile(f"[{_HAN}]")
+_HAN_CHAR = re.compile(f"[{HAN}]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _ODD = re.compile(
-    rf"[^\x00-\x7f\xa0\xb7\xd7{_HAN}\u2000-\u206f\u2160-\u24ff\u25a0-\u25ff\u3000-\u303f\uff00-\uffef]"
+    rf"[^\x00-\x7f\xa0\xb7\xd7{HAN}\u2000-\u206f\u2160-\u24ff\u25a0-\u25ff\u3000-\u303f\uff00-\uffef]"
 )
 
 
@@ -249,7 +249,7 @@ _BLOCK_TAGS = ["p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol",
                "section", "article", "main", "aside", "blockquote", "pre", "header", "footer", "figure",
                "figcaption", "address", "hr", "center", "caption", "form", "fieldset", "body"]  # fmt: skip
 _SPACES = re.compile(r"\s+")
-_WIDE = f"{_HAN}\u3000-\u303f\uff00-\uffef"  # Chinese characters and full-width punctuation
+_WIDE = f"{HAN}\u3000-\u303f\uff00-\uffef"  # Chinese characters and full-width punctuation
 _WRAP = re.compile(rf"(?<=[{_WIDE}])[^\S\n]*\n\s*(?=[{_WIDE}])")
 
 
@@ -379,6 +379,7 @@ _NAV_WORDS = {"首页", "网站首页", "政务公开", "信息公开", "政府�
               "机构职能", "领导成员", "领导信息", "机构设置", "高级搜索", "搜索", "登录", "注册", "无障碍", "网站地图",
               "联系我们", "互动交流", "政民互动", "办事服务", "政务服务", "新闻中心", "新闻动态", "公众参与", "专题专栏",
               "返回首页", "长者模式", "关怀版", "English"}  # fmt: skip
+# Set by hand in 7c94cd4, not measured:
 _MENU_MIN = 6  # consecutive short link-like lines …
 _MENU_SIGNALS = 2  # … with this many menu words or "+"-style lines among them make a navigation menu
 

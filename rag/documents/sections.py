@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from rag.types import Chunk, Report
 
 CHUNKER_VERSION = "sections-4"
-MAX_CHARS = 360  # chunk size: see bench/ for the sizes tried on the evaluation
-MIN_CHARS = 80  # sections shorter than this join their neighbour under the common parent
+# Chunk size: bench/tune.py tried 200, 360 and 500 (bench/results/tune.txt): with dense at 0.2, 360 ties 200 at
+# MRR 0.909 over the seeds in fewer chunks (134 against 167); 500 gave 0.891.
+MAX_CHARS = 360
+MIN_CHARS = 80  # sections shorter than this join their neighbour under the common parent (by hand, c8d3c2d; not measured)
 # No piece is longer than this, punctuation or not: a 2 MB report with no sentence end was one 2 MB chunk,
 # quoted whole by every answer, and indexing it held the write lock for 15 minutes (issue 19). The longest
 # sentence of the 86 reports is 568 characters, so no real report is cut differently (and the chunker's
@@ -35,11 +37,14 @@ _LINE_HEADINGS = [
 _INLINE_RANK = 5
 # 一是 / 二是 … at a line start or right after a sentence end; run-on headings are allowed.
 _INLINE = re.compile(rf"(?:(?<=^)|(?<=[。；;！？]))\s*([{_CN}]{{1,3}}是)")
-# A colon before an inline point ("主要表现在:一是…") ends a sentence too, so that 一是 opens its own.
-_SENTENCE_END = re.compile(rf"[。！？；;!?]+[”’」』）)]*|[：:](?=\s*[{_CN}]{{1,3}}是)")
+# A sentence ends at 。！？； (closing quotes and brackets kept with it) and at a line end. A colon before an
+# inline point ("主要表现在:一是…") ends one too, so that 一是 opens its own (`at_points`).
+_SENTENCE_STOP = r"[。！？；;!?]+[”’」』）)]*"
+_SENTENCE_END = re.compile(_SENTENCE_STOP)
+_SENTENCE_OR_POINT_END = re.compile(rf"{_SENTENCE_STOP}|[：:](?=\s*[{_CN}]{{1,3}}是)")
 _HEADING_STOP = re.compile(r"[。；;：:！？]")
 _HEADING_COMMA = re.compile(r"[，,、]")
-_MAX_HEADING = 30
+_MAX_HEADING = 30  # characters of a run-on heading kept (by hand, c8d3c2d; not measured)
 # A line of its own naming a part of a report, without a numeral (many 政府工作报告 head their parts so).
 _UNNUMBERED = re.compile(r"[^。；;：:！？!?，,]{4,30}")
 _PART_WORDS = re.compile(r"(?:回顾|安排|形势任务|形势和任务|主要工作|重点工作|工作任务|目标任务|主要成绩|成效|存在的问题|不足|工作建议|打算)$")
@@ -77,10 +82,16 @@ def chunk_report(report: Report, max_chars: int = MAX_CHARS, min_chars: int = MI
     return chunks
 
 
-def sentence_spans(text: str, start: int, end: int):
-    """(start, end) of each sentence of text[start:end], line by line, closing punctuation kept."""
-    for line_start, line_end in _lines(text, start, end):
-        yield from _sentences(text, line_start, line_end)
+def sentence_spans(text: str, start: int = 0, end: int | None = None, *, at_points: bool = True,
+                   cap: int | None = MAX_SENTENCE):
+    """(start, end) of each sentence of text[start:end], line by line, closing punctuation kept and the
+    whitespace around it dropped: the one sentence splitter (chunks, quotes and facts all cut with it).
+
+    `at_points`: a colon before 一是/二是 ends a sentence too (chunks and quotes); `cap`: a run longer than this
+    is given in pieces (None: not cut). Facts are extracted with neither (rag/documents/facts.py says why).
+    """
+    for line_start, line_end in _lines(text, start, len(text) if end is None else end):
+        yield from _sentences(text, line_start, line_end, at_points, cap)
 
 
 def heading_of(line: str) -> tuple[int, str] | None:
@@ -124,7 +135,7 @@ def _pieces(report: Report) -> list[_Piece]:
             found = heading_of(line)
             if found:
                 stack = _push(stack, found)
-            for s, e in _sentences(text, line_start, line_end):
+            for s, e in _sentences(text, line_start, line_end, True, MAX_SENTENCE):
                 inline = _INLINE.match(text, s, e)
                 if inline and (found is None or found[0] < _INLINE_RANK or s > line_start):
                     stack = _push(stack, (_INLINE_RANK, _heading_text(text[inline.start(1) : e])))
@@ -158,26 +169,26 @@ def strip_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def _sentences(text: str, start: int, end: int):
+def _sentences(text: str, start: int, end: int, at_points: bool, cap: int | None):
     """(start, end) of each sentence in one line, the closing punctuation kept with it; a run longer than
-    MAX_SENTENCE is given in pieces of at most that."""
+    `cap` is given in pieces of at most that."""
     pos = start
-    for m in _SENTENCE_END.finditer(text, start, end):
+    for m in (_SENTENCE_OR_POINT_END if at_points else _SENTENCE_END).finditer(text, start, end):
         if m.end() > pos:
-            yield from _capped(text, pos, m.end())
+            yield from _capped(text, pos, m.end(), cap)
             pos = m.end()
             while pos < end and text[pos].isspace():
                 pos += 1
     if pos < end:
-        yield from _capped(text, pos, end)
+        yield from _capped(text, pos, end, cap)
 
 
-def _capped(text: str, start: int, end: int):
-    """text[start:end] in pieces of at most MAX_SENTENCE, each ending after a comma or space where one lies
+def _capped(text: str, start: int, end: int, cap: int | None):
+    """text[start:end] in pieces of at most `cap`, each ending after a comma or space where one lies
     in its second half; pieces are stripped of the spaces between them."""
-    while end - start > MAX_SENTENCE:
-        cut = start + MAX_SENTENCE
-        soft = [m.end() for m in _SOFT_BREAK.finditer(text, start + MAX_SENTENCE // 2, cut)]
+    while cap is not None and end - start > cap:
+        cut = start + cap
+        soft = [m.end() for m in _SOFT_BREAK.finditer(text, start + cap // 2, cut)]
         cut = soft[-1] if soft else cut
         piece = strip_span(text, start, cut)
         if piece[1] > piece[0]:

@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 from pypinyin import Style, pinyin
 
-MAX_PHRASE_WORDS = 3
+from rag.language.characters import has_cjk
+
+MAX_PHRASE_WORDS = 3  # English words looked up as one phrase at most (by hand, fb8b776; not measured)
 _STOPWORDS = set(
     "a an the of in on at to for by from with and or as is are was were be been being do does did done has have had "
     "how many much what which who whom whose when where why that this these those there their its it they them "
@@ -33,10 +35,6 @@ class Term:
 
     english: str
     chinese: tuple[str, ...]
-
-
-def has_cjk(text: str) -> bool:
-    return bool(re.search(r"[\u4e00-\u9fff]", text))
 
 
 def english_terms(question: str, places: Iterable[str] = ()) -> list[Term]:

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from rag.language.characters import has_cjk
 from rag.language.crosslingual import pinyin_spellings, spelled_in
 from rag.language.divisions import MUNICIPALITIES, NATION_NAME, Place, comparison_level, short_forms
 from rag.language.divisions import divisions as _divisions
@@ -28,7 +29,6 @@ from rag.language.segmentation import is_place_word, is_word
 __all__ = ["MUNICIPALITIES", "Gazetteer", "Mention", "Place", "comparison_level", "find_group", "gazetteer_for",
            "region_groups", "short_forms"]
 
-_CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ _NATION_FORMS = ("全国", "我国", "中国", "全中国", "咱们国家", "国
 
 
 @functools.lru_cache(maxsize=8)
-def _build(regions_and_hints: tuple[tuple[str, str, Place | None], ...]) -> Gazetteer:  # noqa: C901
+def _build(regions_and_hints: tuple[tuple[str, str, Place | None], ...]) -> Gazetteer:  # noqa: C901, PLR0912
     table = _divisions()
     shared = Counter(a for _, aliases in table for a in set(aliases))
     forms: dict[str, tuple[Place, str]] = {}
@@ -228,7 +228,7 @@ def _stands_alone(text: str, start: int, end: int, form: str, place: Place) -> b
     if len(form) > 2:
         return True
     before, after = text[start - 1 : start], text[end : end + 1]
-    if not _CJK.match(before) or before in "市省县州和与及跟同或、":
+    if not has_cjk(before) or before in "市省县州和与及跟同或、":
         return True
     if is_word(before + text[start]):
         # 提高区域 is no 高区, but 那天津呢 is 天津: the name ends the clause

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import RagError
+from rag.language.characters import has_cjk
 
 KINDS = ("metric", "field", "sense", "unit", "measure", "part")
 
@@ -116,7 +117,7 @@ class Thesaurus:
 
 
 def _short(word: str) -> bool:
-    return len(word) < 3 and bool(re.search(r"[\u4e00-\u9fff]", word))
+    return len(word) < 3 and has_cjk(word)
 
 
 def _word_pattern(word: str) -> str:

@@ -13,7 +13,8 @@ import re
 from dataclasses import dataclass
 
 from rag.documents.facts import UNITS, cut_metric
-from rag.language.crosslingual import chinese_terms, has_cjk
+from rag.language.characters import has_cjk
+from rag.language.crosslingual import chinese_terms
 from rag.language.thesaurus import Thesaurus, load_thesaurus
 from rag.question.catalog import Catalog
 
@@ -121,7 +122,7 @@ _METRIC_ROLES = ("which", "most", "least", "more", "less", "rank", "each", "seri
                  "scaffold", "change", "target", "index")
 
 
-def read_metric(text: str, english: bool, thesaurus: Thesaurus, index: Catalog) -> tuple[str, tuple[str, ...], str, bool]:  # noqa: C901
+def read_metric(text: str, english: bool, thesaurus: Thesaurus, index: Catalog) -> tuple[str, tuple[str, ...], str, bool]:  # noqa: C901, PLR0912
     """(metric as asked, the names reports give it, its field, whether it ended in a growth word) from
     what is left of the question.
 
@@ -155,6 +156,7 @@ def read_metric(text: str, english: bool, thesaurus: Thesaurus, index: Catalog) 
     phrase = _after_de("".join(pieces))
     if not any(start == 0 for start, _, _ in thesaurus.find(phrase, short=True)):  # 市场主体 is a name:
         phrase = re.sub(r"^(?:个|区|省|市|县)(?=..)", "", phrase)  # 个案件, 市受理 are left of 哪个, 哪个市
+    phrase = re.sub(r"(?<=..)(?:是)?(?:怎么|如何|怎样|为何|为什么).*$", "", phrase)  # 浓度是怎么降下来的: how, not what
     phrase = re.sub(r"(?:是|为|有|达到|达|的|吗|呢|吧|啊|呀)+$", "", phrase)
     phrase = re.sub(r"(?<=..)(?:更|较)?(?:高|多|大|快|低|少|小|慢)$", "", phrase)  # 哪个…案件多: 多 asks, it names nothing
     if phrase in _CHANGE_SUFFIXES:  # 它今年的增长目标: growth of what the conversation is about
@@ -206,12 +208,22 @@ def _metric_english(text: str, thesaurus: Thesaurus, index: Catalog) -> tuple[st
     if found:
         start, end, group = max(found, key=lambda f: f[1] - f[0])
         return text[start:end], (group.canonical, *(v for v in group.variants if has_cjk(v) and v not in group.whole_only)), field_
-    terms = [t for t in chinese_terms(text, index.word_counts, index.regions, per_term=1)
+    asked = _ASKED_EN.search(text)  # how many notarial matters did…: what is counted, not the clause around it
+    scope = asked.group(1) if asked else text
+    terms = [t for t in chinese_terms(scope, index.word_counts, index.regions, per_term=1)
              if not has_word(t.english, "number_en") and not has_word(t.english, "most_en")]
+    if asked and not terms:
+        terms = [t for t in chinese_terms(text, index.word_counts, index.regions, per_term=1)
+                 if not has_word(t.english, "number_en") and not has_word(t.english, "most_en")]
     words = [t.chinese[0] for t in terms if t.chinese]
     if not words:
         return "", (), field_
     return " ".join(t.english for t in terms), ("".join(words),), field_
+
+
+# The noun an English question counts: how many | how much … up to its verb or preposition.
+_ASKED_EN = re.compile(r"\b(?:how many|how much)\s+"
+                       r"([a-z][a-z\s'-]*?)\s+(?:did|does|do|was|were|is|are|has|have|had|in|of|for|at|by|did)\b", re.I)
 
 
 def topic_of(text: str, english: bool) -> str:

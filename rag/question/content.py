@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from rag.language.crosslingual import english_terms, has_cjk, pinyin_spellings, spelled_in
+from rag.language.characters import has_cjk
+from rag.language.crosslingual import english_terms, pinyin_spellings, spelled_in
 from rag.language.segmentation import STOPWORDS, segmenter_for
 
 NO_CONTENT = "请输入有内容的问题。"

@@ -15,14 +15,24 @@ from rag.documents.facts import LINK_WORDS
 from rag.language.periods import Period, report_years
 from rag.question.asked import has_word, question_words
 from rag.question.catalog import Catalog
-from rag.question.query import Query, Scope
+from rag.question.query import Cues, Query, Scope
+
+
+def read_cues(text: str, english: bool) -> Cues:
+    """What a question (`text` as asked) says about the conversation before it: parse reads them once."""
+    earlier, later = has_word(text, "year_before"), has_word(text, "year_after")
+    return Cues(
+        follow=bool(has_word(text, "followup")) or text.rstrip("?？。 ").endswith("呢"),
+        narrow=bool(has_word(text, "narrow")),
+        pronoun=bool(_POINTS_BACK.search(text)),
+        result=bool(has_word(text, "result_en" if english else "result")),
+        step=-1 if earlier else 1 if later else 0,
+    )
 
 
 def is_follow_up(query: Query, previous: Query) -> bool:
     """Whether `query` leans on `previous` (points back, or lacks what a question needs)."""
-    text = query.text
-    points_back = bool(has_word(text, "followup") or has_word(text, "narrow")) or text.rstrip("?？。 ").endswith("呢")
-    if points_back:
+    if query.cues.follow or query.cues.narrow:
         return True
     if query.intent == "index":
         return False
@@ -31,7 +41,7 @@ def is_follow_up(query: Query, previous: Query) -> bool:
     return not (has_subject and has_object) and not (query.unknown_places and has_object)
 
 
-def follow_up(query: Query, previous: Query | None, index: Catalog | None = None) -> Query:  # noqa: C901
+def follow_up(query: Query, previous: Query | None, index: Catalog | None = None) -> Query:  # noqa: C901, PLR0912
     """`query` with what it leaves out taken from `previous` (unchanged when it stands on its own)."""
     if previous is None or not is_follow_up(query, previous):
         return query
@@ -57,7 +67,7 @@ def follow_up(query: Query, previous: Query | None, index: Catalog | None = None
         # 新能源车呢? after …产量是多少?: a figure is asked again, of the new metric
         wants_number=query.wants_number or (previous.wants_number and query.intent != "summary"),
     )
-    points_back = bool(has_word(query.text, "followup") or _POINTS_BACK.search(query.text)) or query.text.rstrip("?？。 ").endswith("呢")
+    points_back = query.cues.follow or query.cues.pronoun
     own_words = _new_words(query, previous) if not points_back else ()
     if not query.metric and not query.topic and own_words:
         # 它成立于哪一年? → 有哪些专业?: another attribute of the same subject, not the attribute asked before
@@ -70,7 +80,7 @@ def follow_up(query: Query, previous: Query | None, index: Catalog | None = None
             metric_forms=previous.metric_forms,
             field=previous.field,
             change=query.change or previous.change,
-            target=(query.target or previous.target) and not has_word(query.text, "result_en" if query.language == "en" else "result"),
+            target=(query.target or previous.target) and not query.cues.result,
             unit=previous.unit if not query.unit or query.unit == "%" and previous.unit == "%" else query.unit,
             topic=previous.topic,
             terms=previous.terms,
@@ -91,17 +101,15 @@ def follow_up(query: Query, previous: Query | None, index: Catalog | None = None
         keep_regions = intent not in ("superlative", "threshold", "enumerate") or len(previous.regions) > 1
         merged = replace(merged, regions=previous.regions if keep_regions else (), scope=previous.scope,
                          unknown_places=previous.unknown_places)  # 霞浦县…多少？建区的时候呢？: still 霞浦县
-    earlier, later = has_word(query.text, "year_before"), has_word(query.text, "year_after")
-    if (earlier or later) and previous.period.years:  # 那前一年呢? 再早一年呢? — a year relative to the one asked before
-        step = -1 if earlier else 1
-        years = tuple(y + step for y in previous.period.years)
+    if query.cues.step and previous.period.years:  # 那前一年呢? 再早一年呢? — a year relative to the one asked before
+        years = tuple(y + query.cues.step for y in previous.period.years)
         merged = replace(merged, period=Period(years, label="、".join(map(str, years))))
     elif not query.period.years and not query.period.all_years:
         period = previous.period if previous.period.years or previous.period.all_years else Period()
         if query.regions and index is not None and not _reports_on(index, query.regions, period):
             period = Period()  # 鹿城区2022年…? → 那红谷滩区呢?: its own report's year, not 鹿城区's
         merged = replace(merged, period=replace(period, report_years=None))
-    if _POINTS_BACK.search(query.text) and not query.regions and previous.result_regions:
+    if query.cues.pronoun and not query.regions and previous.result_regions:
         merged = replace(merged, regions=previous.result_regions[:1], intent="lookup" if not own_intent else merged.intent)
     return merged
 

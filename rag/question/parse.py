@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
+from dataclasses import replace
 
-from rag.language.crosslingual import has_cjk
+from rag.language.characters import has_cjk
 from rag.language.divisions import NATION_NAME
 from rag.language.periods import read_period
 from rag.language.places import find_group
@@ -32,7 +34,7 @@ from rag.question.asked import (
     topic_of,
 )
 from rag.question.catalog import Catalog
-from rag.question.conversation import follow_up
+from rag.question.conversation import follow_up, read_cues
 from rag.question.query import Query, Scope
 
 # ---------------------------------------------------------------- parse
@@ -49,8 +51,14 @@ _LEVEL = re.compile(r"(?:哪个|哪一个|哪些|哪几个|哪几|哪家|各个|
 _LEVEL_EN = re.compile(r"\b(provinces?|districts?|counties|county)\b", re.I)
 
 
-def parse(question: str, index: Catalog, previous: Query | None = None, thesaurus: Thesaurus | None = None) -> Query:
-    """Read `question` (after `previous`, for a follow-up) against what `index` holds."""
+def parse(question: str, index: Catalog, previous: Query | None = None, thesaurus: Thesaurus | None = None,  # noqa: PLR0915
+          regions: Iterable[str] | None = None, years: Iterable[int] | None = None) -> Query:
+    """Read `question` (after `previous`, for a follow-up) against what `index` holds.
+
+    `regions` / `years` are the chat's filters: they replace the regions and years read, and the years
+    filtered on are the report years searched.
+    """
+    filters = tuple(regions or ()), tuple(years or ())  # the names are read into below
     thesaurus = thesaurus or load_thesaurus()
     text = unicodedata.normalize("NFKC", question).strip()  # full-width ＧＤＰ２０２４ → GDP2024
     english = not has_cjk(text)
@@ -114,8 +122,26 @@ def parse(question: str, index: Catalog, previous: Query | None = None, thesauru
         regions=tuple(regions), excluded=tuple(excluded), unknown_places=tuple(unknown), scope=scope, period=period, topic=topic,
         terms=tuple(terms), wants_number=bool(unit or threshold or _numberish(text, english)) and intent != "summary",
         exact=bool(has_word(text, "exact" + en)), actual=bool(has_word(text, "result" + en)),
+        cues=read_cues(question.strip(), english), measure_said=thesaurus.measure_of(question.strip()),
+        report_kind=next((kind for word, kind in _KIND_WORDS if word in question), ""),
     )
-    return follow_up(query, previous, index) if previous is not None else query
+    query = follow_up(query, previous, index) if previous is not None else query
+    return _filtered(query, *filters)
+
+
+# The kinds of report a question about the index may ask for (哪几份是法治政府建设情况报告), by the words that name them.
+_KIND_WORDS = (("法治政府", "法治政府建设情况报告"), ("管委会工作报告", "管委会工作报告"), ("管理委员会工作报告", "管委会工作报告"),
+               ("政府工作报告", "政府工作报告"))
+
+
+def _filtered(query: Query, regions: tuple[str, ...], years: tuple[int, ...]) -> Query:
+    """`query` within the chat's filters: their regions instead of those read, their years (the reports' years)."""
+    if regions:
+        query = replace(query, regions=regions)
+    if years:
+        label = query.period.label or "、".join(map(str, years))
+        query = replace(query, period=replace(query.period, years=years, label=label, report_years=years))
+    return query
 
 
 def _other_places(mentions, regions, gazetteer) -> tuple[str, list[str]]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from rag.language.characters import has_cjk
 from rag.question.asked import has_word
-from rag.types import Answer
+from rag.types import TEXT, Answer, grouped, lines_of
 
 _SENTENCES = re.compile(r"[？?；;]+")
 _CLAUSES = re.compile(r"[，,]")
@@ -20,7 +21,7 @@ _CLAUSES = re.compile(r"[，,]")
 
 def split_parts(question: str) -> list[str]:
     """The parts of a Chinese question that each ask something; one part when it asks one thing."""
-    if not re.search(r"[\u4e00-\u9fff]", question):
+    if not has_cjk(question):
         return [question]
     parts = []
     for sentence in (s.strip() for s in _SENTENCES.split(question)):
@@ -54,13 +55,19 @@ def join_answers(question: str, parts: list[str], answers: list[Answer]) -> Answ
         return replace(answers[0], question=question)
     lines, citations, rows, offset = [], [], [], 0
     for part, answer in zip(parts, answers, strict=True):
-        lines += [f"**问：{part}**", "", _renumbered(answer.answer, offset), ""]
+        # renumbering moves no line, so each line of the part keeps the kind of its block
+        kinds = [kind for kind, _ in lines_of(answer.blocks)]
+        lines += [(TEXT, f"**问：{part}**"), (TEXT, ""), *zip(kinds, _renumbered(answer.answer, offset).split("\n"),
+                                                               strict=True), (TEXT, "")]
         citations += [replace(c, n=c.n + offset) for c in answer.citations]
         rows += [replace(r, citation=replace(r.citation, n=r.citation.n + offset)) for r in answer.rows]
         offset += len(answer.citations)
+    while lines and not lines[-1][1].strip():
+        lines.pop()
+    lines[-1] = (lines[-1][0], lines[-1][1].rstrip())
     mode = "compare" if any(a.mode == "compare" for a in found) else "lookup"
-    return Answer(question, "\n".join(lines).rstrip(), mode, tuple(citations), tuple(rows),
-                  related=found[0].related, query=answers[-1].query)
+    return Answer(question, "\n".join(line for _, line in lines), mode, tuple(citations), tuple(rows),
+                  related=found[0].related, query=answers[-1].query, blocks=grouped(lines))
 
 
 def _renumbered(text: str, offset: int) -> str:

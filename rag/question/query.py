@@ -10,11 +10,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from rag.language.crosslingual import has_cjk
+from rag.language.characters import has_cjk
 from rag.language.periods import Period
 from rag.question.asked import Threshold
-
-INTENTS = ("lookup", "superlative", "threshold", "enumerate", "series", "summary", "index")
 
 
 @dataclass(frozen=True)
@@ -28,12 +26,24 @@ class Scope:
 
 
 @dataclass(frozen=True)
+class Cues:
+    """What a question says about the conversation before it, read from its words once, by parse
+    (rag/question/conversation.py `read_cues`); a follow-up is read from these, not from the text again."""
+
+    follow: bool = False  # 那…呢, 还有, 同样: it goes on from the previous question (a follow-up word, or …呢)
+    narrow: bool = False  # 其中 / 这些: the previous answer's rows
+    pronoun: bool = False  # 它 / 该区 / its: the previous answer's first row
+    result: bool = False  # 实际 / 实绩: a result is asked, not the target asked before
+    step: int = 0  # 前一年 −1, 后一年 +1: a year relative to the one asked before
+
+
+@dataclass(frozen=True)
 class Query:
     """A question as understood: what is asked (intent, metric, measure), of whom (regions, scope), when."""
 
     text: str
     language: str = "zh"
-    intent: str = "lookup"
+    intent: str = "lookup"  # | superlative | threshold | enumerate | series | summary | index
     descending: bool = True
     top: int = 0  # 前三名 → 3
     word: str = ""  # the superlative as asked (最多, 最快), for the answer to say it back
@@ -54,7 +64,10 @@ class Query:
     wants_number: bool = False  # 多少 / 率 / 增速: a figure is asked, not a passage
     exact: bool = False  # 准确数字 / 具体是百分之几: a bound or an estimate (突破2.6万亿元) does not answer
     actual: bool = False  # 实际达到 / 实绩: a target (…达到69%左右 in a plan) does not answer
+    measure_said: str = ""  # 新增 / 总量 in the question's own words (病床总数是多少): a figure of the other is not it
+    report_kind: str = ""  # 法治政府建设情况报告 …: the kind of report a question about the index asks for
     followup: bool = False
+    cues: Cues = dataclasses.field(default_factory=Cues)  # what it says of the conversation before it
     result_regions: tuple[str, ...] = ()  # filled in after answering: the regions of the answer's rows
 
     @property
@@ -80,27 +93,32 @@ class Query:
 
     def reading(self) -> str:
         """How the question was read, in one line a user can check: 按“指标：…；地区：…；年份：…”理解."""
+        parts = [f"{label}：{value}" for label, value in self.reading_parts()]
+        return f"按“{'；'.join(parts)}”理解" if parts else ""
+
+    def reading_parts(self) -> tuple[tuple[str, str], ...]:
+        """The reading as (what, how it was read): (指标, 调解率), (地区, 鹿城区), (年份, 2024) …: the chat's chips."""
         parts = []
         if self.metric:
             shown = self.metric_forms[0] if self.metric_forms else self.metric
             field_ = f"{self.field}·" if self.field and self.field not in shown else ""
             measure = "·".join(x for x, on in (("增长", self.change), ("目标", self.target)) if on)
-            parts.append(f"指标：{field_}{shown}{'·' + measure if measure else ''}")
+            parts.append(("指标", f"{field_}{shown}{'·' + measure if measure else ''}"))
         elif self.topic:
-            parts.append(f"内容：{ {'plan': '工作安排', 'problem': '问题与不足', 'measure': '举措与成效'}[self.topic] }")
+            parts.append(("内容", {"plan": "工作安排", "problem": "问题与不足", "measure": "举措与成效"}[self.topic]))
         if self.regions:
-            parts.append(f"地区：{'、'.join(self.regions)}")
+            parts.append(("地区", "、".join(self.regions)))
         elif self.comparison:
-            parts.append(f"范围：{describe_scope(self.scope)}")
+            parts.append(("范围", describe_scope(self.scope)))
         if self.period.label:
-            parts.append(f"年份：{self.period.label}")
+            parts.append(("年份", self.period.label))
         kind = {"superlative": "最低" if not self.descending else "最高", "threshold": "达标筛选", "enumerate": "逐一列出",
                 "series": "历年数据", "summary": "摘要", "index": "索引内容"}.get(self.intent)
         if self.intent == "superlative" and self.top:
             kind = f"{'后' if not self.descending else '前'}{self.top}名"
         if kind:
-            parts.append(f"问法：{kind}")
-        return f"按“{'；'.join(parts)}”理解" if parts else ""
+            parts.append(("问法", kind))
+        return tuple(parts)
 
     def to_json(self) -> dict:
         return {

@@ -40,10 +40,6 @@ class Postings:
         return out
 
 
-def empty_postings() -> Postings:
-    return Postings(np.zeros(1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.uint16))
-
-
 def build_postings(tokens: np.ndarray, starts: np.ndarray, terms: int) -> Postings:
     """Postings of the chunks whose term ids are `tokens[starts[i]:starts[i + 1]]`."""
     import scipy.sparse as sp  # lazy: ~0.2 s to import; loading or searching an index never builds postings
@@ -126,7 +122,3 @@ class Lexical:
                 tf = postings.tf[lo:hi]
                 scores[docs] += (np.float64(idf) * (tf / (self._norm[docs] + tf))).astype(np.float32)
         return scores if self.live is None else scores[self.live]
-
-    @property
-    def num_docs(self) -> int:
-        return self.n

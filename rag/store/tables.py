@@ -180,9 +180,6 @@ class _RowsByStart(Mapping):
     def __len__(self) -> int:
         return len(self.table)
 
-    def __bool__(self) -> bool:
-        return True
-
     def __iter__(self):
         t = self.table
         return ((t.docs.names[d], s) for d, s in zip(t.doc.tolist(), t.start.tolist(), strict=True))

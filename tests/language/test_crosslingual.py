@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from rag.language.crosslingual import chinese_terms, english_terms, has_cjk, pinyin_spellings
+from rag.language.characters import has_cjk
+from rag.language.crosslingual import chinese_terms, english_terms, pinyin_spellings
 from rag.language.places import gazetteer_for
 
 SEED_REGIONS = ["鹿城区", "红谷滩区", "调兵山市", "高区", "镜湖区"]

@@ -213,3 +213,9 @@ def test_a_new_question_about_the_same_subject_keeps_the_subject_not_the_attribu
     q = replay(catalog, ["“百校焕新”是什么时候启动的？", "涉及哪些学校？"])
     words = {w for alts in q.terms for w in alts}
     assert q.followup and {"学校", "百校"} <= words and not q.metric
+
+
+def test_the_reading_is_its_parts_the_chat_shows_as_chips(catalog):
+    q = parse("鹿城区2022年行政复议调解率是多少", catalog)
+    assert q.reading_parts() == (("指标", "行政复议调解率"), ("地区", "鹿城区"), ("年份", "2022"))
+    assert q.reading() == "按“指标：行政复议调解率；地区：鹿城区；年份：2022”理解"
