@@ -22,6 +22,7 @@ sys.path.insert(0, str(ROOT))
 
 from rag.answer.answer import ask  # noqa: E402
 from rag.app.evaluate import citations_valid, load_questions  # noqa: E402
+from rag.store.backend import open_store  # noqa: E402
 from rag.store.store import load_index  # noqa: E402
 
 
@@ -47,11 +48,14 @@ def score(q: dict, answer) -> bool:
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("probe")
-    p.add_argument("--index", required=True)
+    p.add_argument("--index", help="an index folder")
+    p.add_argument("--store", help="or where the index is: a folder, milvus:./x.db, milvus://host:19530")
     p.add_argument("--out")
     p.add_argument("--show", action="store_true", help="print every answer's first lines")
     args = p.parse_args()
-    index = load_index(args.index)
+    if not (args.index or args.store):
+        p.error("give --index FOLDER or --store LOCATION")
+    index = open_store(args.store).load() if args.store else load_index(args.index)
     rows = []
     for q in load_questions(args.probe):
         answer = answer_with_history(index, q["question"], q.get("history", []))

@@ -1,7 +1,7 @@
 """Scale benchmark (not a test): the store at 100k-1M chunks, built, loaded, queried and added to.
 
     python bench/scale.py --base DIR [--sizes 100000,1000000] [--add-at 100000,1000000] [--work DIR]
-                          [--out bench/results/scale.json]
+                          [--store LOCATION] [--out bench/results/scale.json]
 
 The 86 reports (the index at --base, or seeds + ../shared/corpus indexed here) are repeated under
 distinct ids until an index holds SIZE chunks: vectors are computed once and reused, each copy's
@@ -14,6 +14,9 @@ other step of a build runs for every copy. Each step runs in a fresh process, so
           p50/p95 warm for lookups and for comparisons, FAISS recall@10 against the exact scan
   add     adding one new report to the large index with `add_reports` (embedding it), changing it, and
           removing it: time and what each write wrote and linked
+
+With `--store milvus:./x.db` (or milvus://host:19530), each size is also built and served in that store
+(bench/scale_store.py), and `store_vs_local` gives its figures as ratios to the folder store's.
 """
 
 from __future__ import annotations
@@ -113,18 +116,24 @@ class Meanings:
         return np.stack([self.vectors.matrix[self.vectors.rows[t]] for t in texts])
 
 
-def step_build(base_path: Path, root: Path, copies: int) -> dict:
-    import numpy as np
-
-    from rag.store import store
-
-    base = store.load_index(base_path)
+def copied_reports(base, copies: int) -> list:
+    """The base index's reports `copies` times, under distinct ids (c0001-…) and sha256s."""
     reports = []
     for n in range(copies):
         prefix = f"c{n:04d}-" if n else ""
         for r in base.reports.values():
             sha = hashlib.sha256(f"{n}:{r.sha256}".encode()).hexdigest() if n else r.sha256
             reports.append(dataclasses.replace(r, doc=prefix + r.doc, sha256=sha))
+    return reports
+
+
+def step_build(base_path: Path, root: Path, copies: int) -> dict:
+    import numpy as np
+
+    from rag.store import store
+
+    base = store.load_index(base_path)
+    reports = copied_reports(base, copies)
     vectors = perturbed(np.asarray(base.vectors), copies)
     meanings = Meanings(base)
     del base
@@ -166,20 +175,24 @@ def _timed(timers: dict, name: str, fn):
 
 
 def step_serve(root: Path) -> dict:
-
-    from rag.answer.answer import ask
-    from rag.retrieval import search
-    from rag.store import layout, store
+    from rag.store import layout, local
 
     parts: dict[str, float] = defaultdict(float)
-    store.verify_files = _timed(parts, "sizes and counts (verify_files)", store.verify_files)
+    local.verify_files = _timed(parts, "sizes and counts (verify_files)", local.verify_files)
     layout._reports = _timed(parts, "report texts", layout._reports)
-    store.read_segment = _timed(parts, "segments (memory-mapped)", store.read_segment)
-    store.assemble = _timed(parts, "columns and statistics (assemble)", store.assemble)
+    local.read_segment = _timed(parts, "segments (memory-mapped)", local.read_segment)
+    local.assemble = _timed(parts, "columns and statistics (assemble)", local.assemble)
     t = time.perf_counter()
-    index = store.load_index(root)
+    index = local.load_index(root)
     load_s = time.perf_counter() - t
     parts["segments (memory-mapped)"] -= parts["report texts"]
+    return serve(index, load_s, parts)
+
+
+def serve(index, load_s: float, parts: dict) -> dict:
+    from rag.answer.answer import ask
+    from rag.retrieval import search
+
     rss = {"loaded": rss_mb()}
     embedder = index.embedder()
     rss["with model"] = rss_mb()
@@ -332,12 +345,18 @@ def main() -> None:
     ap.add_argument("--work", default=None, help="folder for the large indexes (default: a temporary one)")
     ap.add_argument("--keep", action="store_true", help="keep the large indexes")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "scale.json"))
+    ap.add_argument("--store", help="also build and serve each size in this store (milvus:./x.db, milvus://host:19530) "
+                    "and write its figures and its ratios to the folder store's beside them")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    import scale_store  # beside this script: the figures of another store (--store), and its ratios to the folder's
+
     if args.child:
         kind, *rest = args.child
         steps = {"build": lambda b, r, c: step_build(Path(b), Path(r), int(c)), "serve": lambda r: step_serve(Path(r)),
-                 "add": lambda r, f: step_add(Path(r), Path(f))}
+                 "add": lambda r, f: step_add(Path(r), Path(f)),
+                 "build-store": lambda b, loc, f, c: scale_store.step_build_store(Path(b), loc, Path(f), int(c)),
+                 "serve-store": lambda loc, f: scale_store.step_serve_store(loc, Path(f))}
         print(json.dumps(steps[kind](*rest), ensure_ascii=False))
         return
 
@@ -364,6 +383,11 @@ def main() -> None:
             row["serve"] = _child("serve", str(root))
             if str(size) in args.add_at.split(","):
                 row["add"] = _child("add", str(root), str(sorted((ROOT / "seeds").glob("*.txt"))[0]))
+        if args.store and "failed" not in row["build"]:
+            other = scale_store.store_for(args.store, work, copies)
+            row["store"] = {"location": other, "build": _child("build-store", str(base), other, str(work / "files"), str(copies))}
+            row["store"]["serve"] = _child("serve-store", other, str(work / "files"))
+            row["store_vs_local"] = scale_store.ratios(row, row["store"])
         row["load_average_after"] = os.getloadavg()
         results["sizes"] = [r for r in results["sizes"] if r.get("size") != size] + [row]
         out.write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")

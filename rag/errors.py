@@ -42,3 +42,8 @@ class ArgumentError(RagError):
 
 class IndexWriteError(RagError):
     """The index folder cannot be written: disk full, a read-only file system, no permission."""
+
+
+class StoreUnavailableError(RagError):
+    """The index's store cannot be reached: a Milvus server down or refusing the token, a Milvus Lite file
+    another process holds, pymilvus not installed."""

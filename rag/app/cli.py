@@ -38,11 +38,15 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915
     p = argparse.ArgumentParser(prog="rag", description="报告问答：对政府报告提问，逐字引用原文作答")
     sub = p.add_subparsers(metavar="COMMAND")
-    index_default = os.environ.get("RAG_INDEX", DEFAULT_INDEX)
 
     def command(name: str, func, help: str) -> argparse.ArgumentParser:
         c = sub.add_parser(name, help=help, description=help)
-        c.add_argument("--index", default=index_default, help=f"index folder (default: $RAG_INDEX or {DEFAULT_INDEX})")
+        c.add_argument("--index", default=None, help=f"index folder (default: $RAG_INDEX or {DEFAULT_INDEX}); with a "
+                       "Milvus --store, the folder of the files kept beside it (copies, audit log, reports.csv)")
+        c.add_argument("--store", default=None, help="where the index is: a folder (the default: --index), "
+                       "milvus:./file.db (Milvus Lite) or milvus://host:19530[/name] (a server); also $RAG_STORE")
+        c.add_argument("--store-token", default=None, help="the Milvus server's user:password or API key "
+                       "(also $RAG_STORE_TOKEN)")
         c.set_defaults(func=func)
         return c
 
@@ -116,6 +120,14 @@ def _parser() -> argparse.ArgumentParser:  # noqa: PLR0915
     c.add_argument("--parse", metavar="CASES", help="also score question reading on a parse set (tests/data/parse_cases.jsonl)")
     c.add_argument("--json", action="store_true")
     c.add_argument("--model", default=None)
+
+    c = command("export", commands.cmd_export, "save this index in OUT (a folder or a Milvus location) without re-embedding")
+    c.add_argument("out", metavar="OUT")
+    c.add_argument("--out-token", default=None, help="OUT's Milvus user:password or API key")
+
+    c = command("import", commands.cmd_import, "save the index in IN (a folder or a Milvus location) here without re-embedding")
+    c.add_argument("source", metavar="IN")
+    c.add_argument("--in-token", default=None, help="IN's Milvus user:password or API key")
 
     c = command("serve", commands.cmd_serve, "start the chat UI")
     c.add_argument("--host", default="127.0.0.1")

@@ -19,6 +19,7 @@ from rag.language.periods import planned_years, reviewed_years
 from rag.language.thesaurus import load_thesaurus
 from rag.limits import recent_history
 from rag.store.audit import events, versions
+from rag.store.milvus.location import is_milvus, parse_location
 
 DEFAULT_INDEX = "index"
 
@@ -29,7 +30,7 @@ def cmd_index(args) -> int:
     if not args.paths and not args.rebuild:
         raise RagError("请给出要索引的报告文件或文件夹（只有 --rebuild 可以不给：用索引自己保存的报告副本重建）")
     result = add_reports(
-        args.index,
+        _store(args),
         args.paths,
         model=args.model,
         backend=args.backend,
@@ -123,10 +124,9 @@ def cmd_show(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from rag.store.store import check_index  # lazy: the store (faiss, bm25s, the model code)
-
-    index = check_index(args.index)
-    print(f"索引完好：{len(index.reports)} 份报告，{len(index.chunks)} 个段落，{len(index.manifest['files'])} 个文件校验一致")
+    index = _store(args).check()
+    checked = f"{len(index.manifest['files'])} 个文件" if "files" in index.manifest else "全部数据行"
+    print(f"索引完好：{len(index.reports)} 份报告，{len(index.chunks)} 个段落，{checked}校验一致")
     return 0
 
 
@@ -144,7 +144,7 @@ def cmd_fix(args) -> int:
     if not (args.region or args.year or args.kind):
         print("错误: 请至少给出 --region、--year 或 --kind 之一", file=sys.stderr)
         return 2
-    r = correct_report(args.index, args.doc, correction)
+    r = correct_report(_store(args), args.doc, correction)
     print(f"已更正 {args.doc}：{r.region or '地区不详'} {r.year or '年份不详'} {r.kind or ''}（记录在索引的 reports.csv，重建索引时保留）")
     return 0
 
@@ -152,13 +152,13 @@ def cmd_fix(args) -> int:
 def cmd_remove(args) -> int:
     from rag.store.store import remove_report  # lazy: the store (faiss, bm25s, the model code)
 
-    remove_report(args.index, args.doc, progress=lambda msg: print(msg, file=sys.stderr))
+    remove_report(_store(args), args.doc, progress=lambda msg: print(msg, file=sys.stderr))
     print(f"已删除 {args.doc}")
     return 0
 
 
 def cmd_history(args) -> int:
-    found = versions(Path(args.index), args.doc)
+    found = versions(files_folder(args), args.doc)
     if not found:
         raise RagError(f"没有 {args.doc} 的历史记录（索引在开始记录之前建立，或没有这份报告）；`rag docs` 列出已索引的报告")
     if args.json:
@@ -166,7 +166,7 @@ def cmd_history(args) -> int:
         return 0
     names = {"add": "加入", "replace": "替换", "restore": "恢复", "remove": "删除"}
     content = iter(found)
-    for event in events(Path(args.index), args.doc):  # the versions, numbered, and the removals between them
+    for event in events(files_folder(args), args.doc):  # the versions, numbered, and the removals between them
         v = next(content, None) if event.get("action") in ("add", "replace", "restore") else None
         number, live = (str(v.n), "\t（现行）" if v.live else "") if v else ("-", "")
         print(f"{number}\t{event.get('when', '')}\t{event.get('who', '')}\t{names.get(event.get('action'), event.get('action'))}"
@@ -177,7 +177,7 @@ def cmd_history(args) -> int:
 def cmd_restore(args) -> int:
     from rag.store.store import restore_report  # lazy: the store (faiss, bm25s, the model code)
 
-    chosen = restore_report(args.index, args.doc, args.version, progress=lambda msg: print(msg, file=sys.stderr))
+    chosen = restore_report(_store(args), args.doc, args.version, progress=lambda msg: print(msg, file=sys.stderr))
     print(f"已恢复 {args.doc} 第 {chosen.n} 版（{chosen.when} 由 {chosen.who} {chosen.origin}）")
     return 0
 
@@ -319,8 +319,8 @@ def cmd_serve(args) -> int:
     _use_thesaurus(args)
     from rag.app.ui import serve  # lazy: gradio takes ~1.7 s to import, and only this command needs it
 
-    return serve(args.index, host=args.host, port=args.port, auth=args.auth, allow_public=args.allow_public, seeds=args.seeds,
-                 auth_file=args.auth_file)
+    return serve(_store(args), host=args.host, port=args.port, auth=args.auth, allow_public=args.allow_public,
+                 seeds=args.seeds, auth_file=args.auth_file)
 
 
 def _use_thesaurus(args) -> None:
@@ -333,11 +333,60 @@ def _use_thesaurus(args) -> None:
         load_thesaurus()  # a bad file is one clear error now, not at the first question
 
 
+def cmd_export(args) -> int:
+    """Save the index of --store in OUT (a folder or a Milvus location), without re-embedding."""
+    from rag.store.backend import open_store  # lazy: the store (faiss, bm25s, the model code)
+    from rag.store.store import copy_index  # lazy: as above
+
+    dest = open_store(args.out, token=args.out_token or None)
+    n = copy_index(_store(args), dest, progress=lambda msg: print(msg, file=sys.stderr))
+    print(f"已导出 {n} 份报告到 {dest.location}（未重新向量化）")
+    return 0
+
+
+def cmd_import(args) -> int:
+    """Save the index of IN (a folder or a Milvus location) in --store, without re-embedding."""
+    from rag.store.backend import open_store  # lazy: the store (faiss, bm25s, the model code)
+    from rag.store.store import copy_index  # lazy: as above
+
+    source = open_store(args.source, token=args.in_token or None)
+    dest = _store(args)
+    n = copy_index(source, dest, progress=lambda msg: print(msg, file=sys.stderr))
+    print(f"已从 {source.location} 导入 {n} 份报告到 {dest.location}（未重新向量化）")
+    return 0
+
+
+def store_location(args) -> str:
+    """Where the index is: --store (or $RAG_STORE), else the --index folder."""
+    return getattr(args, "store", None) or os.environ.get("RAG_STORE") or index_folder(args)
+
+
+def index_folder(args) -> str:
+    return getattr(args, "index", None) or os.environ.get("RAG_INDEX") or DEFAULT_INDEX
+
+
+def files_folder(args) -> Path:
+    """The folder of the files kept beside the index (copies, audit log, reports.csv): the folder store itself;
+    for a Milvus store --index when given, else the Milvus location's own (rag/store/milvus/location.py)."""
+    location = store_location(args)
+    if not is_milvus(location):
+        return Path(location)
+    given = getattr(args, "index", None) or os.environ.get("RAG_INDEX")
+    return Path(given) if given else parse_location(location).files()
+
+
+def _store(args):
+    from rag.store.backend import open_store  # lazy: the store (faiss, bm25s, the model code)
+
+    token = getattr(args, "store_token", None) or os.environ.get("RAG_STORE_TOKEN") or None
+    return open_store(store_location(args), files_folder(args), token)
+
+
 def _load(args):
     _use_thesaurus(args)
-    from rag.store.store import check_model, load_index  # lazy: the store (faiss, bm25s, the model code)
+    from rag.store.store import check_model  # lazy: the store (faiss, bm25s, the model code)
 
-    index = load_index(args.index)
+    index = _store(args).load()
     check_model(index, getattr(args, "model", None))
     return index
 

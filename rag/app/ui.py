@@ -41,6 +41,7 @@ from rag.app.ui_reports import CorrectedService, choices, list_html  # noqa: E40
 from rag.app.ui_viewer import add_viewer_route  # noqa: E402
 from rag.app.uploads import not_ready, progress_html, status_html, upload_html  # noqa: E402
 from rag.errors import ArgumentError, RagError  # noqa: E402
+from rag.store.backend import Store  # noqa: E402
 
 PRIVATE = {"api_visibility": "private"}
 WARN_PUBLIC = (
@@ -139,8 +140,8 @@ def _api_ask(service):
 # ---------------------------------------------------------------- the app
 
 
-def build_app(index_path: str | Path, seeds: str | Path | None = None, warm: bool = True) -> gr.Blocks:
-    """The Gradio app over the index at `index_path`.
+def build_app(index_path: Store | str | Path, seeds: str | Path | None = None, warm: bool = True) -> gr.Blocks:
+    """The Gradio app over the index in `index_path` (a Store, or a folder).
 
     With `seeds` and no index yet, the seed reports are indexed in the background while the app is up, and
     asking waits (disabled, with the reason shown) until they are. With `warm`, the model is loaded and one
@@ -321,7 +322,7 @@ def bound_address(host: str, port: int) -> str:
 
 
 def serve(
-    index_path: str | Path,
+    index_path: Store | str | Path,
     host: str = "127.0.0.1",
     port: int = 7860,
     auth: str | None = None,

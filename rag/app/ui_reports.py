@@ -19,6 +19,7 @@ from rag.app.render import reports_html
 from rag.app.ui_viewer import viewer_link
 from rag.app.uploads import IndexService, Upload, upload_html
 from rag.errors import RagError
+from rag.store.backend import Store
 from rag.store.corrections import (
     KINDS,
     Correction,
@@ -37,10 +38,10 @@ from rag.types import Report
 class CorrectedService(IndexService):
     """An IndexService serving its index with the corrections in the index folder's reports.csv applied."""
 
-    def __init__(self, index_path: str | Path):
+    def __init__(self, store: Store | str | Path):
         self._fix_lock = threading.Lock()
         self._fixed: tuple = (None, None, None, {})  # (raw index, sidecar stamp, corrected index, corrections)
-        super().__init__(index_path)
+        super().__init__(store)
 
     @property
     def index(self):
@@ -154,7 +155,7 @@ def remove(service: CorrectedService, doc: str) -> str:
     if report is None:
         return "请先选择一份报告。"
     try:
-        remove_report(service.path, doc)
+        remove_report(service.store, doc)
         service.reload()
     except RagError as err:
         return f"删除失败：{err}"

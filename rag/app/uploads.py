@@ -20,8 +20,9 @@ from pathlib import Path
 from rag.answer.answer import ask
 from rag.documents.ingest import collect_report_files, read_report
 from rag.errors import IndexNotFoundError, IngestError, RagError
+from rag.store.backend import Store, as_store
 from rag.store.live import LiveIndex
-from rag.store.store import Index, IndexingResult, add_reports, load_index
+from rag.store.store import Index, IndexingResult, add_reports
 
 # A report of N characters gives about N / CHARS_PER_CHUNK chunks: 182 on the seeds, 267 on the 86 reports of
 # ../shared/corpus (chunks ≤ 360 characters, split at headings); the larger keeps estimates on real reports.
@@ -176,8 +177,9 @@ def _too_large(chars: int) -> str:
 class IndexService:
     """The index the chat UI serves to every session of its process, the lock that swaps it, and the upload queue."""
 
-    def __init__(self, index_path: str | Path):
-        self.path = Path(index_path)
+    def __init__(self, store: Store | str | Path):
+        self.store = as_store(store)  # a folder, or a Milvus store (rag/store/backend.py)
+        self.path = self.store.path  # the folder of the files kept beside the index (reports.csv, copies, audit log)
         self._lock = threading.Lock()  # guards `_index` and `problem`
         self._reloading = threading.Lock()  # one reload at a time, so the last one loads the newest version
         self._index: Index | None = None
@@ -189,12 +191,12 @@ class IndexService:
         self._warm = threading.Event()  # set once the model is loaded and one question answered
         self._warm.set()
         try:
-            self._index = load_index(self.path)
+            self._index = self.store.load()
         except IndexNotFoundError:
             pass
         except RagError as err:
             self.problem = str(err)
-        self._live = LiveIndex(self.path, self._index)  # what other processes write (rag/store/live.py)
+        self._live = LiveIndex(self.store, self._index)  # what other processes write (rag/store/live.py)
         self.uploads = UploadQueue(self._index_upload)
 
     @property
@@ -208,16 +210,16 @@ class IndexService:
             return self._index
 
     def add(self, paths: list[str], replace: bool = False, say=None, embedded=None, who: str = "") -> IndexingResult:
-        """Index `paths` into the same folder (each file copied into it first), then swap the reloaded
+        """Index `paths` into the same store (each file copied beside it first), then swap the reloaded
         index in; `who` is written to the index's audit log with each add and replace."""
-        result = add_reports(self.path, paths, replace=replace, progress=say, embedded=embedded, who=who or None)
+        result = add_reports(self.store, paths, replace=replace, progress=say, embedded=embedded, who=who or None)
         if result.added or result.updated or self.index is None:
             self.reload()
         return result
 
     def reload(self) -> None:
         with self._reloading:
-            fresh = load_index(self.path)
+            fresh = self.store.load()
             self._live.replace(fresh)
             with self._lock:
                 self._index, self.problem = fresh, ""
@@ -241,7 +243,7 @@ class IndexService:
 
         def run() -> None:
             try:
-                add_reports(self.path, [seeds], progress=say, show_progress=True, embedded=on_embedded)
+                add_reports(self.store, [seeds], progress=say, show_progress=True, embedded=on_embedded)
                 self.reload()
                 say(f"索引已建立：{len(self.index.reports)} 份报告")
             except RagError as err:

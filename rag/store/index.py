@@ -68,6 +68,17 @@ class Index:
         return self.manifest["model"]
 
     @property
+    def location(self) -> str:
+        """Where the index is kept, as a message names it: its folder, or its Milvus location."""
+        return self.manifest.get("store") or str(self.path)
+
+    @property
+    def option(self) -> str:
+        """The option that names this index in a command: `--index FOLDER` or `--store milvus:…`."""
+        store = self.manifest.get("store")
+        return f"--store {store}" if store else f"--index {self.path}"
+
+    @property
     def backend(self) -> str:
         """The embedding backend the vectors came from; indexes from before backends existed used torch."""
         return self.manifest.get("backend", "torch")

@@ -90,12 +90,13 @@ def catalog(root: Path) -> list[dict] | None:
         return None
 
 
-def kept_reports(root: Path) -> tuple[dict[str, Report], list[tuple[str, str]]]:
-    """The live version's reports read again from their copies, each under its id and origin, and the
-    (report, reason) of each that cannot be (no copy: indexed before copies were kept, its file since gone)."""
+def kept_reports(root: Path, rows: list[dict] | None) -> tuple[dict[str, Report], list[tuple[str, str]]]:
+    """The reports of catalog `rows` (the live version's: `catalog`, or a Milvus store's) read again from their
+    copies under `root`, each under its id and origin, and the (report, reason) of each that cannot be (no copy:
+    indexed before copies were kept, its file since gone)."""
     reports: dict[str, Report] = {}
     missing: list[tuple[str, str]] = []
-    for row in catalog(root) or []:
+    for row in rows or []:
         path = root / SOURCES / row["sha256"] / row["name"]
         try:
             report = read_report(path)

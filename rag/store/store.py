@@ -17,9 +17,7 @@ the model loads (rag/store/writable.py).
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
-import shlex
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,35 +26,33 @@ import bm25s
 import numpy as np
 
 from rag.documents.ingest import collect_report_files, read_report
-from rag.documents.sections import CHUNKER_VERSION
 from rag.embedding.embed import load_embedder, model_name, vector_kind
-from rag.errors import IndexMismatchError, IndexNotFoundError, IngestError, RagError
+from rag.errors import IndexMismatchError, IngestError, RagError
 from rag.language.segmentation import segmenter_for
 from rag.limits import MAX_REPORT_BYTES, report_year_problem
 from rag.store import audit
+from rag.store.backend import Store, as_store
 from rag.store.corrections import (
     Correction,
-    apply_corrections,
     correction_for,
     corrections_for,
     read_corrections,
     save_correction,
 )
 from rag.store.identity import Plan, plan_reports
-from rag.store.index import Index, assemble
-from rag.store.integrity import Location, reading, verify_files
-from rag.store.layout import FORMAT, read_format1, read_segment, read_vocab
-from rag.store.lock import WAIT_SECONDS, index_lock
-from rag.store.metric_vectors import load_metric_vectors
-from rag.store.segments import searchable_text, with_current_facts
-from rag.store.sources import SOURCES, catalog, keep, kept_reports
-from rag.store.versions import current_version
+from rag.store.index import Index
+from rag.store.layout import FORMAT
+from rag.store.local import check_index, load_index
+from rag.store.lock import WAIT_SECONDS
+from rag.store.segments import searchable_text
+from rag.store.sources import SOURCES, keep, kept_reports
 from rag.store.writable import check_room, check_writable, writing
-from rag.store.writer import EMBED_SLICE, NameOnly, embed, write_merged
+from rag.store.writer import EMBED_SLICE, Known, NameOnly, embed, write_merged
 from rag.types import Report
 
-__all__ = ["EMBED_SLICE", "FORMAT", "Index", "IndexingResult", "add_reports", "check_index", "check_model", "correct_report", "load_index",
-           "remove_report", "restore_report", "searchable_text", "segmenter_for"]
+__all__ = ["EMBED_SLICE", "FORMAT", "Index", "IndexingResult", "Store", "add_reports", "check_index", "check_model",
+           "copy_index", "correct_report", "load_index", "remove_report", "restore_report", "searchable_text",
+           "segmenter_for"]
 
 _NameOnly, _write_merged = NameOnly, write_merged  # as tests and bench/scale.py call them
 
@@ -73,62 +69,7 @@ class IndexingResult:
     rebuilt: list[str] = field(default_factory=list)  # re-embedded from the index's own copies (--rebuild)
 
 
-# ---------------------------------------------------------------------------------------------- load
-
-
-def load_index(path: str | Path) -> Index:
-    """Load the live version of the index at `path`, checking its files against the manifest.
-
-    Raises `IndexNotFoundError` when there is none, `IndexMismatchError` when it is of a format or chunker
-    this code does not read, and `IndexDamagedError` (one line: the file, what is wrong, the command that
-    rebuilds it) when a file is missing, cut short or changed (rag/store/integrity.py: which checks run when).
-    """
-    root = Path(path)
-    version = current_version(root)
-    if version is None:
-        raise _not_found(root)
-    at = Location(root, version)
-    with reading(at, "manifest.json"):
-        manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
-        if not isinstance(manifest, dict) or not {"model", "dim", "reports"} <= set(manifest):
-            raise ValueError("incomplete")  # a cut manifest may still be JSON
-    at = Location(root, version, tuple(shlex.quote(s) for s in manifest.get("sources", []) if Path(s).exists()))
-    if manifest.get("format") not in (1, FORMAT) or manifest.get("chunker") != CHUNKER_VERSION:
-        raise IndexMismatchError(
-            f"{root} 的索引格式或分块版本已过期（格式 {manifest.get('format')}，{manifest.get('chunker')}；"
-            f"当前格式 {FORMAT}，{CHUNKER_VERSION}）；请重新运行 `rag index PATH… --index {root} --rebuild`"
-        )
-    verify_files(at, manifest)
-    if manifest.get("format") == 1:
-        segment, terms = read_format1(at, manifest)
-        segments = [segment]
-    else:
-        terms = read_vocab(at)
-        if len(terms) != manifest["vocab"]:
-            raise at.damaged("vocab.jsonl", f"有 {len(terms)} 条，清单记录为 {manifest['vocab']} 条")
-        segments = [read_segment(at, meta, manifest.get("files", {}), manifest["dim"]) for meta in manifest["segments"]]
-    segments = [with_current_facts(s) for s in segments]  # facts come from the chunks alone: no re-embedding
-    with reading(at, "metric_vectors.npy"):
-        meanings = load_metric_vectors(version, manifest["dim"])
-    index = assemble(root, manifest, version.name, segments, terms, meanings)
-    want = manifest.get("rows", {}) if manifest.get("format") == FORMAT else {}
-    for name, table in (("reports", index.reports), ("chunks", index.chunks)):
-        if name in want and len(table) != want[name]:
-            raise at.damaged("manifest.json", f"{name} 有 {len(table)} 条，清单记录为 {want[name]} 条")
-    # a correction made in the chat since the last write (the index's reports.csv) holds here too
-    return apply_corrections(index, read_corrections(root))
-
-
-def check_index(path: str | Path) -> Index:
-    """Load the index at `path` verifying every file's checksum, however large it is (`rag index --check`)."""
-    root = Path(path)
-    version = current_version(root)
-    if version is None:
-        raise _not_found(root)
-    index = load_index(root)
-    at = Location(root, root / index.version, tuple(shlex.quote(s) for s in index.manifest.get("sources", [])))
-    verify_files(at, index.manifest, checksums=True)
-    return index
+# ---------------------------------------------------------------------------------------------- read
 
 
 def check_model(index: Index, model: str | None, backend: str | None = None) -> None:
@@ -136,13 +77,13 @@ def check_model(index: Index, model: str | None, backend: str | None = None) -> 
     whose vectors are of another kind (torch and onnx are interchangeable, onnx-int8 is not)."""
     if model and model_name(model) != index.model:
         raise IndexMismatchError(
-            f"索引 {index.path} 是用模型 {index.model} 建立的，不能用 {model} 查询；"
-            f"去掉 --model，或运行 `rag index PATH… --index {index.path} --model {model} --rebuild`"
+            f"索引 {index.location} 是用模型 {index.model} 建立的，不能用 {model} 查询；"
+            f"去掉 --model，或运行 `rag index PATH… {index.option} --model {model} --rebuild`"
         )
     if backend and vector_kind(backend) != vector_kind(index.backend):
         raise IndexMismatchError(
-            f"索引 {index.path} 的向量由后端 {index.backend} 生成，不能用 {backend} 查询；"
-            f"去掉 --backend，或运行 `rag index PATH… --index {index.path} --backend {backend} --rebuild`"
+            f"索引 {index.location} 的向量由后端 {index.backend} 生成，不能用 {backend} 查询；"
+            f"去掉 --backend，或运行 `rag index PATH… {index.option} --backend {backend} --rebuild`"
         )
 
 
@@ -150,7 +91,7 @@ def check_model(index: Index, model: str | None, backend: str | None = None) -> 
 
 
 def add_reports(
-    index_path: str | Path,
+    index_path: Store | str | Path,
     paths: Iterable[str | Path],
     model: str | None = None,
     rebuild: bool = False,
@@ -163,7 +104,8 @@ def add_reports(
     who: str | None = None,
     metadata: str | Path | None = None,
 ) -> IndexingResult:
-    """Index the reports under `paths` into `index_path`: new and changed ones, skipping unchanged ones.
+    """Index the reports under `paths` into the store `index_path` (a Store, or a folder or location that
+    rag/store/backend.py's `open_store` opens): new and changed ones, skipping unchanged ones.
 
     A path or file that cannot be used is reported in the result and skipped; the rest are indexed.
     `replace`: a file named like an indexed report is its new version (see rag/store/identity.py).
@@ -173,16 +115,17 @@ def add_reports(
     `embedded(done, total)` hears the embedding's progress, from (0, total) on. Reading and embedding run outside the index
     lock; under it the batch is decided again against whatever another writer added meanwhile, so no
     writer's reports are ever lost, and a second writer waits only for the other's write (seconds).
-    Each file is copied into the index before it is embedded; `who` (default: the OS user) is written with
-    every add and replace to the index's audit log (rag/store/audit.py).
+    Each file is copied into the store's folder before it is embedded; `who` (default: the OS user) is written
+    with every add and replace to the index's audit log (rag/store/audit.py).
     `metadata`: a reports.csv saying what some reports are (rag/store/corrections.py); its lines are kept in the index's
     own reports.csv, which, with a reports.csv in any folder given, is applied whenever a report is read.
     """
-    root = Path(index_path)
+    store = as_store(index_path)
+    root = store.path
     say = progress or (lambda msg: None)
     check_writable(root)  # a read-only or full disk is one line now, not a traceback after the embedding
-    old = None if rebuild else _existing(root)
-    _check_same_model(root, old, model, backend)  # before loading anything
+    old = None if rebuild else _existing(store)
+    _check_same_model(store, old, model, backend)  # before loading anything
     paths = list(paths)
     # what a person says a report is (a reports.csv beside the reports, --metadata) is kept in the index's own
     # reports.csv, and applied whenever the index is loaded (rag/store/corrections.py)
@@ -191,7 +134,7 @@ def add_reports(
         if kept.get(correction.file) != correction:
             save_correction(root, correction)
     reports, failed, notes = _read_reports(paths, say)
-    batch = _Batch(root, reports, replace, rebuild, say)
+    batch = _Batch(store, reports, replace, rebuild, say)
     plan = batch.plan(old)
     embedder = load_embedder(model or (old.model if old else None), backend or (old.backend if old else None))
     with writing(root):
@@ -199,44 +142,45 @@ def add_reports(
         plan, unkept = batch.keep(plan)  # the index's own copies, before any embedding
         vectors: dict[str, np.ndarray] = {}
         embed(embedder, plan.index, vectors, say, show_progress, embedded)
-        with index_lock(root, wait=lock_wait, say=say):
-            live = None if rebuild else current_version(root)  # a rebuild mends a damaged CURRENT too
-            current = old if rebuild or (live and live.name) == (old and old.version) else _existing(root)
+        with store.lock(wait=lock_wait, say=say):
+            live = None if rebuild else store.version()  # a rebuild mends a damaged CURRENT too
+            current = old if rebuild or live == (old and old.version) else _existing(store)
             if batch.changed(old, current):  # another writer's version went live meanwhile
-                _check_same_model(root, current, embedder.name, embedder.backend)
+                _check_same_model(store, current, embedder.name, embedder.backend)
                 plan, unkept = batch.keep(batch.plan(current))
                 embed(embedder, plan.index, vectors, say, show_progress, embedded)  # only what is new to it
             warnings = list(plan.warnings) + [(doc_of(plan, path), why) for path, why in notes]
             if plan.index or current is None:
-                warnings += write_merged(root, embedder, current, plan.index, vectors, say)
+                warnings += store.write(embedder, current, plan.index, vectors, say)
             batch.record(plan, who)
     return IndexingResult(added=list(plan.added), updated=list(plan.updated), unchanged=list(plan.unchanged),
                           failed=failed + unkept + list(plan.failed), warnings=warnings, rebuilt=list(plan.rebuilt))
 
 
-def remove_report(index_path: str | Path, doc: str, progress: Callable[[str], None] | None = None,
+def remove_report(index_path: Store | str | Path, doc: str, progress: Callable[[str], None] | None = None,
                   who: str | None = None) -> None:
     """Drop one report from the index (a new version without it); `progress` hears if it waits for the lock.
     Its file stays in the index's copies, so `rag restore` can bring it back; the removal is audited."""
-    root = Path(index_path)
-    if current_version(root) is None:
-        raise _not_found(root)
-    check_writable(root)
-    with writing(root), index_lock(root, say=progress):
-        index = load_index(root)
+    store = as_store(index_path)
+    if store.version() is None:
+        raise store.not_found()
+    check_writable(store.path)
+    with writing(store.path), store.lock(say=progress):
+        index = store.load()
         report = index.report(doc)  # raises UnknownDocError with the fix
         name_only = NameOnly(index.manifest["model"], index.manifest["dim"], index.backend)
-        write_merged(root, name_only, index, [], {}, lambda msg: None, removed={doc})
-        audit.record(root, "remove", doc, previous=report, who=who)
+        store.write(name_only, index, [], {}, lambda msg: None, removed={doc})
+        audit.record(store.path, "remove", doc, previous=report, who=who)
 
 
-def restore_report(index_path: str | Path, doc: str, version: int | None = None,
+def restore_report(index_path: Store | str | Path, doc: str, version: int | None = None,
                    progress: Callable[[str], None] | None = None, who: str | None = None) -> audit.Version:
     """Make version `version` of `doc` (`rag history DOC` numbers them; default: the latest text before the
     live one) its text again, from the index's own copy, under the same id; audited as a restore."""
-    root = Path(index_path)
+    store = as_store(index_path)
+    root = store.path
     chosen = audit.pick(root, doc, version)
-    index = load_index(root)
+    index = store.load()
     copy = root / SOURCES / chosen.sha256 / chosen.name
     try:
         report = _read_one(copy, [])
@@ -245,8 +189,8 @@ def restore_report(index_path: str | Path, doc: str, version: int | None = None,
     origin = index.reports[doc].path if doc in index.reports else chosen.origin  # the same report, not a namesake
     report = dataclasses.replace(report, doc=doc, path=origin)
     check_writable(root)
-    with writing(root), index_lock(root, say=progress):
-        current = load_index(root)
+    with writing(root), store.lock(say=progress):
+        current = store.load()
         plan = plan_reports(current.reports, [report], keep_ids=True)
         if plan.failed:
             raise RagError(f"无法恢复 {doc} 第 {chosen.n} 版：{plan.failed[0][1]}")
@@ -255,33 +199,59 @@ def restore_report(index_path: str | Path, doc: str, version: int | None = None,
         embedder = current.embedder()
         vectors: dict[str, np.ndarray] = {}
         embed(embedder, plan.index, vectors, progress or (lambda msg: None), False, None)
-        write_merged(root, embedder, current, plan.index, vectors, lambda msg: None)
+        store.write(embedder, current, plan.index, vectors, lambda msg: None)
         audit.record(root, "restore", plan.index[0].doc, plan.index[0], current.reports.get(doc), who=who)
     return chosen
 
 
-def correct_report(index_path: str | Path, doc: str, correction: Correction, who: str | None = None) -> Report:
+def correct_report(index_path: Store | str | Path, doc: str, correction: Correction, who: str | None = None) -> Report:
     """Say what one indexed report is (region, year, kind): kept in the index's reports.csv, which every load
     applies (rag/store/corrections.py), so it holds at once and through any re-indexing; audited."""
-    root = Path(index_path)
+    store = as_store(index_path)
+    root = store.path
     check_writable(root)
-    with writing(root), index_lock(root):
-        index = load_index(root)
+    with writing(root), store.lock():
+        index = store.load()
         report = index.report(doc)  # raises UnknownDocError with the fix
         kept = correction_for(report, read_corrections(root)) or Correction(doc)
         merged = Correction(kept.file, correction.region or kept.region, correction.year or kept.year,
                             correction.kind or kept.kind)
         save_correction(root, merged)
         audit.record(root, "correct", doc, report, who=who)
-    return load_index(root).report(doc)
+    return store.load().report(doc)
+
+
+def copy_index(source: Store | str | Path, dest: Store | str | Path, progress: Callable[[str], None] | None = None,
+               who: str | None = None) -> int:
+    """Save the index of `source` in `dest` (empty, or holding an index to be replaced), without re-embedding:
+    `rag export` and `rag import`, a pilot's folder moved to a shared Milvus server and back. The reports as
+    read (corrections stay in reports.csv, copied with the files kept beside the index), their vectors and
+    metric vectors are `source`'s; chunks, facts and tokens are made again from the reports, by the same code,
+    so they are what `source` holds. The number of reports copied."""
+    source, dest = as_store(source), as_store(dest)
+    say = progress or (lambda msg: None)
+    index = source.load()
+    reports = [index.as_read.get(doc, report) for doc, report in index.reports.items()]
+    vectors = {searchable_text(c): np.asarray(index.vectors[i], np.float32) for i, c in enumerate(index.chunks)}
+    check_writable(dest.path)
+    with writing(dest.path), dest.lock(say=say):
+        dest.write(Known(index, vectors), None, reports, vectors, say)
+        if source.path.resolve() != dest.path.resolve():  # the files kept beside the index go with it
+            for correction in read_corrections(source.path).values():
+                save_correction(dest.path, correction)
+            for report in reports:
+                keep(dest.path, report, source.path / SOURCES / report.sha256 / os.path.basename(report.path))
+                audit.record(dest.path, "add", report.doc, report, who=who or f"复制自 {source.location}")
+    return len(reports)
 
 
 class _Batch:
     """The reports of one `add_reports` call, planned against whichever version is live (the base of a
     rebuild: the live version's reports read from the index's copies), kept and audited."""
 
-    def __init__(self, root: Path, reports: list[Report], replace: bool, rebuild: bool, say):
-        self.root, self.reports, self.replace, self.rebuild, self.say = root, reports, replace, rebuild, say
+    def __init__(self, store: Store, reports: list[Report], replace: bool, rebuild: bool, say):
+        self.store, self.root = store, store.path
+        self.reports, self.replace, self.rebuild, self.say = reports, replace, rebuild, say
         self.base: dict[str, Report] = {}
         self.catalog: list | None = None
         self.lost: list[tuple[str, str]] = []
@@ -290,8 +260,8 @@ class _Batch:
         if not self.rebuild:
             self.base = index.reports if index else {}
             return plan_reports(self.base, self.reports, self.replace)
-        self.catalog = catalog(self.root)
-        kept, self.lost = kept_reports(self.root)
+        self.catalog = self.store.catalog()
+        kept, self.lost = kept_reports(self.root, self.catalog)
         self.base = {doc: _checked_year(r, self.say, []) for doc, r in kept.items()}
         plan = plan_reports(self.base, self.reports, self.replace)
         updated = set(plan.updated)
@@ -301,7 +271,7 @@ class _Batch:
 
     def changed(self, old: Index | None, current: Index | None) -> bool:
         if self.rebuild:  # another writer's reports are in the catalog of the version it made live
-            return catalog(self.root) != self.catalog
+            return self.store.catalog() != self.catalog
         return (current and current.version) != (old and old.version)
 
     def keep(self, plan: Plan) -> tuple[Plan, list[tuple[str, str]]]:
@@ -334,26 +304,22 @@ def _size(path: str) -> int:
         return 0
 
 
-def _not_found(root: Path) -> IndexNotFoundError:
-    return IndexNotFoundError(f"{root} 中没有索引；先运行 `rag index seeds/ --index {root}`")
+def _existing(store: Store) -> Index | None:
+    return store.load() if store.version() is not None else None
 
 
-def _existing(root: Path) -> Index | None:
-    return load_index(root) if current_version(root) is not None else None
-
-
-def _check_same_model(root: Path, index: Index | None, model: str | None, backend: str | None) -> None:
+def _check_same_model(store: Store, index: Index | None, model: str | None, backend: str | None) -> None:
     """Refuse to add vectors of another model, or of another kind of backend, to an index."""
     if index is None:
         return
     if model and model_name(model) != index.model:
         raise IndexMismatchError(
-            f"索引 {root} 是用模型 {index.model} 建立的，不能加入 {model_name(model)} 的向量；"
+            f"索引 {store.location} 是用模型 {index.model} 建立的，不能加入 {model_name(model)} 的向量；"
             f"去掉 --model，或加 --rebuild 用新模型重建全部报告"
         )
     if backend and vector_kind(backend) != vector_kind(index.backend):
         raise IndexMismatchError(
-            f"索引 {root} 的向量由后端 {index.backend} 生成，不能加入 {backend} 的向量；"
+            f"索引 {store.location} 的向量由后端 {index.backend} 生成，不能加入 {backend} 的向量；"
             f"去掉 --backend，或加 --rebuild 用 {backend} 重建全部报告"
         )
 

@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from rag.documents.sections import CHUNKER_VERSION, chunk_report
 from rag.embedding.embed import Embedder
+from rag.errors import RagError
 from rag.language.segmentation import segmenter_for
 from rag.store.index import Index
 from rag.store.integrity import record_of
@@ -52,6 +53,26 @@ class NameOnly:
 
     def encode_query(self, texts):  # a write that removes needs no new meaning vectors
         raise AssertionError("removing a report embeds nothing")
+
+
+class Known:
+    """The model identity and vectors of a loaded index, as an embedder that embeds nothing: what a copy of
+    that index into another store (`copy_index`) is written with. `vectors`: searchable text → vector."""
+
+    def __init__(self, index: Index, vectors: dict[str, np.ndarray]):
+        self.name, self.dim, self.backend = index.model, index.manifest["dim"], index.backend
+        self.index, self.vectors = index, vectors
+
+    def encode_document(self, texts):
+        return np.stack([self.vectors[t] for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def encode_query(self, texts):
+        meanings = self.index.metric_vectors
+        missing = [t for t in texts if meanings is None or t not in meanings.rows]
+        if missing:
+            raise RagError(f"索引 {self.index.location} 没有指标“{missing[0]}”的向量（建于指标向量之前）；"
+                           f"请先运行 `rag index {self.index.option} --rebuild`，再复制")
+        return np.stack([meanings.matrix[meanings.rows[t]] for t in texts])
 
 
 def embed(
