@@ -69,10 +69,12 @@ def build_metric_vectors(facts: Iterable[Fact], embedder, old: MetricVectors | N
         for p in phrases:
             if p in old.rows:
                 matrix[rows[p]] = old.matrix[old.rows[p]]
-    if new:
-        vectors = embedder.encode_query(new)
-        for p, v in zip(new, vectors, strict=True):
-            matrix[rows[p]] = v
+    for p in new:
+        # One phrase a call: the int8 model quantises a batch's activations together, so a phrase embedded among
+        # others moved by up to 0.0065 in cosine with its batch (bench/embedding_batches.py), a third of the
+        # band `nearest` and LOW..HIGH decide in; alone, its vector is the same in every build, and the same as
+        # a question's (embedded alone). It costs ~2 ms a phrase instead of ~1.2 ms.
+        matrix[rows[p]] = embedder.encode_query([p])[0]
     return MetricVectors(rows, matrix)
 
 
