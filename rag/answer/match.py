@@ -174,7 +174,7 @@ def _gate(query_metric: str, fact: Fact, change: bool, unit: str) -> float:
     measure), a % change for 增速, else a fitting unit. The unit is read off the whole name: 社会消费品零售总额
     is money, though canonical_metric drops 总额. Set by hand, not measured: a bare number for money 0.8 in
     09dcb6d, another count unit 0.3 in 0039437 (probe D: 多少个 answered in 家 or 项)."""
-    if not same_thing(query_metric, fact.metric):
+    if not same_thing(query_metric, fact.metric) or _other_stage(query_metric, fact):
         return 0.0
     if change:
         return 1.0 if fact.kind == "change" and fact.unit in ("%", "个百分点") else 0.0
@@ -213,10 +213,27 @@ def _same_thing(pair: str) -> str:
     flow_asked, flow_had = thesaurus.measure_of(asked), thesaurus.measure_of(metric)
     if flow_asked and flow_had and flow_asked != flow_had:
         return "0"
+
     part = thesaurus.part_in(metric)
     if part and part not in asked:
         return "0"
     return "1"
+
+
+def _other_stage(asked: str, fact: Fact) -> bool:
+    """Whether the fact counts the cases at another stage than the one asked (新收341件 for 办结, 办结87件 for
+    被纠错): by its metric's words, or those of its clause when extraction left the verb out (受理法律援助案件644件
+    has the metric 法律援助案件)."""
+    thesaurus = load_thesaurus()
+    want = thesaurus.stage_of(asked)
+    if not want:
+        return False
+    have = thesaurus.stage_of(fact.metric) or thesaurus.stage_of(_clause_of(fact))
+    return bool(have) and have != want
+
+
+def _clause_of(fact: Fact) -> str:
+    return next((c for c in re.split(r"[，,；;。]", fact.sentence) if fact.metric and fact.metric in c), "")
 
 
 # Count units that name the same thing: people, and cases.

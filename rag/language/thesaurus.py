@@ -28,7 +28,7 @@ from pathlib import Path
 from rag.errors import RagError
 from rag.language.characters import has_cjk
 
-KINDS = ("metric", "field", "sense", "unit", "measure", "part")
+KINDS = ("metric", "field", "sense", "unit", "measure", "stage", "part")
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,11 @@ class Thesaurus:
         """新增 (a flow), 总量 (a stock) or "": what a metric's own words say it measures."""
         found = self.find(metric, "measure", short=True)
         return found[0][2].canonical if found else ""
+
+    def stage_of(self, metric: str) -> str:
+        """收到, 办结 or 纠错 (or ""): how far the cases a count is of have gone, by the metric's own words."""
+        found = self.find(metric, "stage", short=True)
+        return found[-1][2].canonical if found else ""
 
     def part_in(self, text: str) -> str:
         """The word naming an area inside a region that `text` ends a name with (综保区, 经济圈), or ""."""

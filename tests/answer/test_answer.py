@@ -314,6 +314,22 @@ def test_a_lookup_gives_the_result_not_the_target_unless_the_target_is_asked(pro
     assert ask(provinces, "岭南省2025年粮食产量目标是多少？").answer.startswith("**1300万吨以上**")
 
 
+def test_a_year_that_only_has_a_target_is_said_to_have_only_a_target(provinces):
+    answer = ask(provinces, "岭南省2025年地区生产总值增长了多少？")
+    assert answer.mode == "not_found" and "报告只给出目标：9%左右" in answer.answer
+
+
+def test_a_count_at_another_stage_is_not_the_count_asked(tmp_path):
+    index = index_of(tmp_path, {"青山区2024.txt": rule_of_law_report(
+        "青山区", 2024, "2024年全区新收行政复议案件120件,办结87件,调解结案44件。\n"
+                       "持续推进法律援助惠民生，2024年受理法律援助案件644件，挽回经济损失660余万元。")})
+    assert ask(index, "青山区2024年办结了多少件行政复议案件？").answer.startswith("**87件**")
+    assert ask(index, "青山区2024年新收多少件行政复议案件？").answer.startswith("**120件**")
+    assert ask(index, "青山区2024年受理了多少件法律援助案件？").answer.startswith("**644件**")
+    for other_stage in ("青山区2024年行政复议案件中被纠错的有多少件？", "青山区2024年法律援助案件办结了多少件？"):
+        assert ask(index, other_stage).mode == "not_found", other_stage
+
+
 def test_a_year_reviewed_finds_the_next_years_work_report_and_a_missing_year_is_not_found(provinces):
     assert "6万亿元" in ask(provinces, "岭南省2024年地区生产总值是多少？").answer
     answer = ask(provinces, "岭南省2019年地区生产总值是多少？")
