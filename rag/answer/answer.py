@@ -324,13 +324,9 @@ def _admitted_problems(index: Index, query: Query, hits: list[Hit]) -> Answer | 
             if heading:  # 二、存在的不足: the section it heads lists the problems
                 points = _section_points(index, doc, section[: section.index(heading[1]) + 1] if heading[1] in section else section)
                 if len(points) >= 2:
-                    citations = [cite(index, i, doc, sec, a, b) for i, (a, b, sec) in enumerate(points, start=1)]
                     report = index.reports[doc]
-                    lines = [f"{report.region}报告“{heading[1].lstrip('、，,. ')}”一节列出 {len(points)} 点：", ""]
-                    lines += [f"{c.n}. “{c.quote}”[{c.n}]" for c in citations]
-                    text, blocks = with_sources("\n".join(lines), citations, query)
-                    return Answer(query.text, text, "lookup", tuple(citations), related=tuple(hits[:3]), query=query,
-                                  blocks=blocks)
+                    return _listed(index, query, hits, doc, points,
+                                   f"{report.region}报告“{heading[1].lstrip('、，,. ')}”一节列出 {len(points)} 点：")
                 continue
             points = [(s, e, section)]
             for s2, e2, sec2 in spans[n + 1 :]:
@@ -339,14 +335,17 @@ def _admitted_problems(index: Index, query: Query, hits: list[Hit]) -> Answer | 
                 points.append((s2, e2, sec2))
             if len(points) < 2:
                 continue  # …但仍存在一些问题和不足。 only announces them: the list is further on
-            citations = [cite(index, i, doc, sec, a, b) for i, (a, b, sec) in enumerate(points, start=1)]
             report = index.reports[doc]
-            lines = [f"{report.region}报告《{report.title}》写道：", ""]
-            lines += [f"{c.n}. “{c.quote}”[{c.n}]" for c in citations]
-            text, blocks = with_sources("\n".join(lines), citations, query)
-            return Answer(query.text, text, "lookup", tuple(citations), related=tuple(hits[:3]), query=query,
-                          blocks=blocks)
+            return _listed(index, query, hits, doc, points, f"{report.region}报告《{report.title}》写道：")
     return None
+
+
+def _listed(index: Index, query: Query, hits: list[Hit], doc: str, points, heading: str) -> Answer:
+    """The points of one report, numbered and each cited, under `heading`."""
+    citations = [cite(index, i, doc, sec, a, b) for i, (a, b, sec) in enumerate(points, start=1)]
+    lines = [heading, ""] + [f"{c.n}. “{c.quote}”[{c.n}]" for c in citations]
+    text, blocks = with_sources("\n".join(lines), citations, query)
+    return Answer(query.text, text, "lookup", tuple(citations), related=tuple(hits[:3]), query=query, blocks=blocks)
 
 
 def _topic_words(query: Query) -> tuple[str, ...]:
